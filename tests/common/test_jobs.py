@@ -1,0 +1,112 @@
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from services.common.config import Settings
+from services.common.db import Database
+from services.common.errors import InvalidInput
+from services.common.jobs import InProcessJobRunner, Job, JobContext, JobStatus, get_job
+
+
+def _wait_for(db: Database, job_id: str, statuses: tuple[str, ...], timeout: float = 10.0) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = get_job(db, job_id)
+        if job.status in statuses:
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} stayed {get_job(db, job_id).status}")
+
+
+def test_job_runs_reports_progress_and_stores_result(db: Database, settings: Settings) -> None:
+    seen: list[float] = []
+
+    def handler(context: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+        for step in (25, 50, 75):
+            context.report(step, f"trin {step}")
+            seen.append(get_job(db, context.job_id).progress)
+        return {"double": payload["n"] * 2}
+
+    runner = InProcessJobRunner(db, settings, {"double": handler})
+    runner.start()
+    job = runner.submit("double", {"n": 21})
+    done = _wait_for(db, job.id, (JobStatus.DONE,))
+    runner.stop()
+    assert done.result == {"double": 42}
+    assert done.progress == 100.0
+    assert seen == [25, 50, 75]
+    assert done.attempts == 1
+
+
+def test_failed_job_says_why(db: Database, settings: Settings) -> None:
+    def handler(context: JobContext, payload: dict[str, Any]) -> None:
+        raise InvalidInput("Optagelsen indeholder kun stilhed.")
+
+    runner = InProcessJobRunner(db, settings, {"bad": handler})
+    runner.start()
+    job = runner.submit("bad", {})
+    failed = _wait_for(db, job.id, (JobStatus.FAILED,))
+    runner.stop()
+    assert failed.error == "Optagelsen indeholder kun stilhed."
+
+
+def test_cancel_stops_a_running_job(db: Database, settings: Settings) -> None:
+    started = threading.Event()
+
+    def handler(context: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        for step in range(1000):
+            context.report(step / 10)
+            time.sleep(0.01)
+
+    runner = InProcessJobRunner(db, settings, {"slow": handler})
+    runner.start()
+    job = runner.submit("slow", {})
+    assert started.wait(5)
+    runner.cancel(job.id)
+    time.sleep(0.1)
+    runner.stop()
+    assert get_job(db, job.id).status == JobStatus.CANCELLED
+
+
+def test_jobs_left_running_by_a_dead_process_are_resumed(db: Database, settings: Settings) -> None:
+    # A process died while the job ran: its row says "running" and nobody is working on it.
+    with db.session() as session:
+        orphan = Job(kind="double", payload={"n": 5}, status=JobStatus.RUNNING, progress=40.0, attempts=1)
+        queued = Job(kind="double", payload={"n": 7}, status=JobStatus.QUEUED)
+        session.add_all([orphan, queued])
+
+    runner = InProcessJobRunner(db, settings, {"double": lambda ctx, p: {"double": p["n"] * 2}})
+    runner.start()
+    resumed = _wait_for(db, orphan.id, (JobStatus.DONE,))
+    other = _wait_for(db, queued.id, (JobStatus.DONE,))
+    runner.stop()
+    assert resumed.result == {"double": 10}
+    assert resumed.attempts == 2
+    assert other.result == {"double": 14}
+
+
+def test_stopping_runner_puts_the_running_job_back_in_the_queue(db: Database, settings: Settings) -> None:
+    started = threading.Event()
+
+    def handler(context: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        while True:
+            context.report(10)
+            time.sleep(0.01)
+
+    runner = InProcessJobRunner(db, settings, {"endless": handler})
+    runner.start()
+    job = runner.submit("endless", {})
+    assert started.wait(5)
+    runner.stop()
+    assert get_job(db, job.id).status == JobStatus.QUEUED
+
+
+@pytest.mark.parametrize("kind", ["nope"])
+def test_unknown_job_kind_is_refused(db: Database, settings: Settings, kind: str) -> None:
+    runner = InProcessJobRunner(db, settings, {})
+    with pytest.raises(Exception, match="Ukendt jobtype"):
+        runner.submit(kind, {})
