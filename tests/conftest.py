@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from faster_whisper import WhisperModel
 
+from models.registry import load_whisper
 from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database, open_database
@@ -35,3 +37,9 @@ def db(settings: Settings) -> Iterator[Database]:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def whisper() -> WhisperModel:
+    """The bundled Whisper model, loaded once for the whole test run (as kai loads it once per process)."""
+    return load_whisper(Settings(model_cache_dir=MODEL_CACHE))

@@ -94,3 +94,32 @@ def pseudo_words(
             (a, b, turn.speaker) for (a, b), rms in zip(spans, loudness, strict=True) if rms >= loudest / 10
         )
     return words
+
+
+# Container → (codec, sample format) for writing test recordings in every accepted upload format.
+_ENCODERS = {
+    ".wav": ("pcm_s16le", "s16"),
+    ".flac": ("flac", "s16"),
+    ".mp3": ("libmp3lame", "fltp"),
+    ".m4a": ("aac", "fltp"),
+    ".ogg": ("libopus", "flt"),
+    ".mp4": ("aac", "fltp"),
+}
+
+
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:
+    """Encode mono float32 ``audio`` into ``path``; the suffix picks the container and codec (PyAV)."""
+    import av
+
+    codec, sample_format = _ENCODERS[path.suffix]
+    rate = 48000 if codec == "libopus" else sample_rate  # Opus only runs at 48 kHz
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        resampler = av.AudioResampler(format=sample_format, layout="mono", rate=rate)
+        samples = audio.reshape(1, -1).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+        frame.sample_rate = sample_rate
+        for resampled in resampler.resample(frame) + resampler.resample(None):
+            container.mux(stream.encode(resampled))
+        container.mux(stream.encode(None))
+    return path

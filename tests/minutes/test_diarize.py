@@ -11,9 +11,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from audio_fixtures import AUDIO_DA, SAMPLE_RATE, Turn, conversation, monologue, pseudo_words
 from scipy.optimize import linear_sum_assignment
 
+from audio_fixtures import AUDIO_DA, SAMPLE_RATE, Turn, conversation, monologue, pseudo_words
 from services.minutes.pipeline.diarize import (
     SpeakerWindow,
     cluster_speakers,

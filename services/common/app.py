@@ -1,0 +1,84 @@
+"""The FastAPI app factory: one app, every service's router under ``/api/<service>/``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.common.config import Settings, get_settings
+from services.common.db import open_database
+from services.common.errors import KaiError
+from services.common.jobs import InProcessJobRunner, JobHandler
+from services.common.privacy import install_log_masking
+from services.minutes import router as minutes_router
+from services.minutes import service as minutes_service
+
+log = logging.getLogger(__name__)
+
+
+def job_handlers() -> dict[str, JobHandler]:
+    """Every kind of job kai knows, for whichever runner executes them."""
+    return {minutes_service.JOB_KIND: minutes_service.run_transcription_job}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form"))
+        parts.append(f"{where}: {error.get('msg', 'ugyldig værdi')}" if where else error.get("msg", ""))
+    return "Ugyldigt input – " + "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_masking()
+        settings.prepare_dirs()
+        db = open_database(settings.resolved_database_url)
+        runner = InProcessJobRunner(db, settings, job_handlers(), workers=settings.job_workers)
+        app.state.settings, app.state.db, app.state.runner = settings, db, runner
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="kai",
+        description="Lokale AI-værktøjer for Høje-Taastrup Kommune: referater, vejledning og postsortering.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(KaiError)
+    async def kai_error(_: Request, exc: KaiError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    @app.middleware("http")
+    async def upload_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Refuse an oversized upload before its body is read and spooled to disk.
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_upload_bytes + (1 << 20):
+            return JSONResponse(
+                {"detail": f"Filen er større end grænsen på {settings.max_upload_mb} MB."}, status_code=413
+            )
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(minutes_router.router)
+    return app

@@ -1,0 +1,42 @@
+"""The ``kai`` command: ``kai serve`` and one sub-command group per service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from services.minutes.cli import app as minutes_app
+
+app = typer.Typer(
+    help="kai – lokale AI-værktøjer: referater, vejledning, postsortering og gevinstmåling.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(minutes_app, name="minutes")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the API and web pages (http://HOST:PORT, API docs at /docs)."""
+    import uvicorn
+
+    from services.common.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@app.command("prepare-models")
+def prepare_models() -> None:
+    """Prepare the bundled model weights once (join, verify) so the first request is fast."""
+    from models.registry import load_voice_encoder, whisper_model_dir
+    from services.common.config import get_settings
+    from services.common.console import console, exit_on_error
+
+    with exit_on_error():
+        path = whisper_model_dir(get_settings())
+        load_voice_encoder("cpu")
+    console.print(f"Whisper: {path}\nResemblyzer: ok")

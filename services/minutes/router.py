@@ -1,0 +1,122 @@
+"""HTTP layer of the minutes service: parse, call one service function, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
+from services.common.errors import InvalidInput
+from services.minutes import service
+from services.minutes.pipeline.types import MinutesDraft, Transcript
+from services.minutes.schemas import (
+    ApproveIn,
+    JobOut,
+    MeetingOut,
+    ResultOut,
+    SpeakerNamesIn,
+    TranscriptEditIn,
+)
+
+router = APIRouter(prefix="/api/minutes", tags=["minutes"])
+
+
+def _meeting_out(meeting: object, job: object | None) -> MeetingOut:
+    out = MeetingOut.model_validate(meeting)
+    out.job = JobOut.model_validate(job) if job is not None else None
+    return out
+
+
+@router.post("/meetings", status_code=status.HTTP_202_ACCEPTED, response_model=MeetingOut)
+def create_meeting(
+    db: DatabaseDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    file: Annotated[UploadFile, File(description="WAV, MP3, M4A, OGG, FLAC or MP4.")],
+    title: Annotated[str, Form(max_length=300)] = "Mødereferat",
+    meeting_date: Annotated[date | None, Form()] = None,
+    participants: Annotated[str | None, Form(description="Names separated by commas.")] = None,
+    agenda: Annotated[UploadFile | None, File(description="Text file, one agenda item per line.")] = None,
+    agenda_text: Annotated[str | None, Form(description="The agenda as text, one item per line.")] = None,
+    language: Annotated[str, Form(description="Language code, or 'auto'.")] = "da",
+    speakers: Annotated[int | None, Form(description="Number of speakers, if known.")] = None,
+    glossary: Annotated[str | None, Form(description="Local names and terms, separated by commas.")] = None,
+) -> MeetingOut:
+    if agenda is not None and agenda.filename:
+        agenda_items: list[str] | None = service.parse_agenda(agenda.file.read())
+    elif agenda_text:
+        agenda_items = service.parse_agenda(agenda_text.encode())
+    else:
+        agenda_items = None
+    request = service.MeetingRequest(
+        title=title,
+        meeting_date=meeting_date,
+        participants=service.parse_name_list(participants),
+        agenda=agenda_items,
+        glossary=service.parse_name_list(glossary),
+        language=language,
+        num_speakers=speakers,
+    )
+    meeting, job = service.create_meeting(db, settings, runner, file.filename or "", file.file, request)
+    return _meeting_out(meeting, job)
+
+
+@router.get("/meetings", response_model=list[MeetingOut])
+def list_meetings(db: DatabaseDep) -> list[MeetingOut]:
+    return [_meeting_out(m, None) for m in service.list_meetings(db)]
+
+
+@router.get("/meetings/{meeting_id}", response_model=MeetingOut)
+def get_meeting(db: DatabaseDep, meeting_id: str) -> MeetingOut:
+    return _meeting_out(*service.get_meeting(db, meeting_id))
+
+
+@router.post("/meetings/{meeting_id}/cancel", response_model=JobOut)
+def cancel_meeting(db: DatabaseDep, runner: RunnerDep, meeting_id: str) -> JobOut:
+    return JobOut.model_validate(service.cancel_meeting(db, runner, meeting_id))
+
+
+@router.get("/meetings/{meeting_id}/result", response_model=ResultOut)
+def get_result(db: DatabaseDep, meeting_id: str) -> ResultOut:
+    transcript, minutes, approved = service.get_result(db, meeting_id)
+    return ResultOut(transcript=transcript, minutes=minutes, approved=approved)
+
+
+@router.get("/meetings/{meeting_id}/export/{fmt}")
+def export_meeting(db: DatabaseDep, meeting_id: str, fmt: str, version: str = "current") -> Response:
+    content, media_type, filename = service.export_meeting(db, meeting_id, fmt, version)
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.patch("/meetings/{meeting_id}/transcript", response_model=Transcript)
+def edit_transcript(db: DatabaseDep, meeting_id: str, body: TranscriptEditIn) -> Transcript:
+    edits = [service.SegmentEdit(e.id, e.text, e.speaker) for e in body.segments]
+    return service.edit_transcript(db, meeting_id, edits)
+
+
+@router.put("/meetings/{meeting_id}/speakers", response_model=Transcript)
+def rename_speakers(db: DatabaseDep, meeting_id: str, body: SpeakerNamesIn) -> Transcript:
+    return service.rename_speakers(db, meeting_id, body.speakers)
+
+
+@router.put("/meetings/{meeting_id}/minutes", response_model=MinutesDraft)
+def update_minutes(db: DatabaseDep, meeting_id: str, body: MinutesDraft) -> MinutesDraft:
+    if not body.sections:
+        raise InvalidInput("Referatet skal have mindst ét punkt.")
+    return service.update_minutes(db, meeting_id, body)
+
+
+@router.post("/meetings/{meeting_id}/approve", response_model=MeetingOut)
+def approve_meeting(db: DatabaseDep, meeting_id: str, body: ApproveIn | None = None) -> MeetingOut:
+    meeting = service.approve_meeting(db, meeting_id, review_seconds=body.review_seconds if body else None)
+    return _meeting_out(meeting, None)
+
+
+@router.delete("/meetings/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_meeting(db: DatabaseDep, settings: SettingsDep, runner: RunnerDep, meeting_id: str) -> Response:
+    service.delete_meeting(db, settings, runner, meeting_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,509 @@
+"""Minutes use cases: the same functions serve the API, the job runner and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from rapidfuzz.distance import Levenshtein
+
+from models.registry import load_voice_encoder, load_whisper, whisper_model_name
+from services.common import ledger
+from services.common.config import Settings
+from services.common.db import Database, utcnow
+from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
+from services.common.llm import LlmClient
+from services.minutes import store
+from services.minutes.pipeline.audio import AudioError, has_sound, probe_audio
+from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer
+from services.minutes.pipeline.export import minutes_text, render_export
+from services.minutes.pipeline.meeting import transcribe_recording
+from services.minutes.pipeline.transcribe import TranscriptionOptions
+from services.minutes.pipeline.types import MinutesDraft, Transcript
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "minutes.transcribe"
+MAX_SPEAKERS = 20
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass
+class MeetingRequest:
+    """What a person asks for with a recording; validated by ``validate_request``."""
+
+    title: str = "Mødereferat"
+    meeting_date: date | None = None
+    participants: list[str] = field(default_factory=list)
+    agenda: list[str] | None = None
+    glossary: list[str] = field(default_factory=list)
+    language: str = "da"  # a Whisper language code, or "auto"
+    num_speakers: int | None = None
+    diarize: bool = True
+
+
+@dataclass
+class MeetingOutput:
+    transcript: Transcript
+    minutes: MinutesDraft
+    processing_seconds: float
+
+
+def parse_name_list(raw: str | None) -> list[str]:
+    """``"Mette Hansen, Ali Khan"`` → ``["Mette Hansen", "Ali Khan"]`` (commas or new lines)."""
+    if not raw:
+        return []
+    return [name.strip() for name in raw.replace("\n", ",").split(",") if name.strip()]
+
+
+def parse_agenda(raw: bytes) -> list[str]:
+    """An agenda file: UTF-8 (or Windows-1252) text, one item per line."""
+    if b"\x00" in raw:
+        raise InvalidInput("Dagsordenen skal være en tekstfil med ét punkt pr. linje (filen er binær).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("Dagsordenen kan ikke læses som tekst (ukendt tegnsæt).") from exc
+    items = [line.strip() for line in text.splitlines() if line.strip()]
+    if not items:
+        raise InvalidInput("Dagsordenen er tom.")
+    return items
+
+
+def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:
+    language = request.language.strip().lower()
+    if language != "auto":
+        supported = load_whisper(settings).supported_languages
+        if language not in supported:
+            raise InvalidInput(
+                f"Ukendt sprogkode '{request.language}'. "
+                f"Brug 'auto' eller en af: {', '.join(sorted(supported))}."
+            )
+    request.language = language
+    if request.num_speakers is not None and not 1 <= request.num_speakers <= MAX_SPEAKERS:
+        raise InvalidInput(f"Antal talere skal være mellem 1 og {MAX_SPEAKERS}.")
+    if request.agenda is not None and not request.agenda:
+        raise InvalidInput("Dagsordenen er tom.")
+    request.title = request.title.strip() or "Mødereferat"
+    return request
+
+
+def _check_audio(path: Path) -> None:
+    try:
+        probe_audio(path)
+        if not has_sound(path):
+            raise AudioError("Optagelsen indeholder kun stilhed.")
+    except AudioError as exc:
+        raise UnsupportedMediaType(str(exc)) from exc
+
+
+def process_recording(
+    settings: Settings, path: Path, request: MeetingRequest, on_progress: ProgressCallback | None = None
+) -> MeetingOutput:
+    """Recording → transcript with speakers → minutes draft. Raises ``InvalidInput`` for unusable audio."""
+    started = time.perf_counter()
+    expected = probe_audio(path).duration
+
+    def report_segment(segment: Any, position: float) -> None:
+        if on_progress is None:
+            return
+        share = min(position / expected, 1.0) if expected > 0 else 0.0
+        on_progress(90.0 * share, f"Transskriberer {_clock(position)} af {_clock(expected)}")
+
+    options = TranscriptionOptions(
+        language=None if request.language == "auto" else request.language,
+        beam_size=settings.beam_size,
+        glossary=tuple(request.glossary),
+        batch_size=settings.whisper_batch_size,
+    )
+    try:
+        transcript = transcribe_recording(
+            path,
+            load_whisper(settings),
+            options,
+            chunk_seconds=settings.chunk_seconds,
+            speaker_encoder=load_voice_encoder(_torch_device(settings)) if request.diarize else None,
+            n_speakers=request.num_speakers,
+            model_name=whisper_model_name(settings),
+            on_segment=report_segment,
+        )
+    except AudioError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+    if on_progress is not None:
+        on_progress(95.0, "Skriver referatudkast")
+    summarizer = llm_summarizer(LlmClient(settings)) if settings.llm_url else None
+    minutes = build_minutes_draft(
+        transcript,
+        title=request.title,
+        meeting_date=request.meeting_date,
+        participants=request.participants,
+        agenda=request.agenda,
+        summarizer=summarizer,
+    )
+    return MeetingOutput(transcript, minutes, time.perf_counter() - started)
+
+
+def _torch_device(settings: Settings) -> str:
+    return "cuda" if settings.device == "cuda" else "cpu"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _transcription_quality(transcript: Transcript) -> dict[str, Any]:
+    return {
+        "language": transcript.language,
+        "language_probability": transcript.language_probability,
+        "segments": len(transcript.segments),
+        "words": sum(len(s.words) for s in transcript.segments),
+        "speakers": len({s.speaker for s in transcript.segments if s.speaker}),
+        "model": transcript.model,
+    }
+
+
+# --- use cases over stored meetings ------------------------------------------------------------------
+
+
+def _store_upload(source: BinaryIO, target: Path, limit: int) -> int:
+    written = 0
+    with target.open("wb") as out:
+        while block := source.read(1 << 20):
+            written += len(block)
+            if written > limit:
+                raise PayloadTooLarge(f"Filen er større end grænsen på {limit // (1024 * 1024)} MB.")
+            out.write(block)
+    if written == 0:
+        raise UnsupportedMediaType("Filen er tom.")
+    return written
+
+
+def create_meeting(
+    db: Database,
+    settings: Settings,
+    runner: JobRunner,
+    filename: str,
+    upload: BinaryIO,
+    request: MeetingRequest,
+    user: str | None = None,
+) -> tuple[store.Meeting, Job]:
+    """Store an uploaded recording, check that it is usable audio, and queue its transcription."""
+    request = validate_request(settings, request)
+    meeting = store.Meeting(
+        id=uuid.uuid4().hex,
+        title=request.title,
+        meeting_date=request.meeting_date,
+        participants=request.participants,
+        agenda=request.agenda,
+        glossary=request.glossary,
+        language=request.language,
+        num_speakers=request.num_speakers,
+        audio_filename=Path(filename or "optagelse").name[:300],
+        audio_file="audio" + Path(filename or "").suffix.lower()[:10],
+        created_by=user,
+    )
+    folder = store.meeting_dir(settings.data_dir, meeting.id)
+    folder.mkdir(parents=True)
+    try:
+        meeting.audio_bytes = _store_upload(upload, folder / meeting.audio_file, settings.max_upload_bytes)
+        _check_audio(folder / meeting.audio_file)
+        with db.session() as session:
+            session.add(meeting)
+        job = runner.submit(JOB_KIND, {"meeting_id": meeting.id}, user=user)
+        with db.session() as session:
+            store.get_meeting(session, meeting.id).job_id = job.id
+        meeting.job_id = job.id
+    except BaseException:
+        store.remove_meeting_files(settings.data_dir, meeting.id)
+        with db.session() as session:
+            if (stored := session.get(store.Meeting, meeting.id)) is not None:
+                session.delete(stored)
+        raise
+    return meeting, job
+
+
+def _request_of(meeting: store.Meeting) -> MeetingRequest:
+    return MeetingRequest(
+        title=meeting.title,
+        meeting_date=meeting.meeting_date,
+        participants=list(meeting.participants),
+        agenda=list(meeting.agenda) if meeting.agenda else None,
+        glossary=list(meeting.glossary),
+        language=meeting.language,
+        num_speakers=meeting.num_speakers,
+    )
+
+
+def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Job handler: transcribe a stored meeting and keep the draft beside it."""
+    db, settings = context.db, context.settings
+    meeting_id = payload["meeting_id"]
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+    path = store.audio_path(settings.data_dir, meeting)
+    try:
+        output = process_recording(settings, path, _request_of(meeting), context.report)
+    except InvalidInput as exc:
+        with db.session() as session:
+            store.get_meeting(session, meeting_id).failure = exc.message
+            ledger.record(
+                session,
+                service="minutes",
+                task="transcribe",
+                outcome="failed",
+                user=meeting.created_by,
+                volume=0.0,
+                volume_unit="audio_seconds",
+                reference=meeting_id,
+            )
+        raise
+    context.report(99.0, "Gemmer")
+    with db.session() as session:
+        stored = store.get_meeting(session, meeting_id)
+        stored.draft_transcript = stored.transcript = output.transcript.to_dict()
+        stored.draft_minutes = stored.minutes = output.minutes.to_dict()
+        stored.processing_seconds = output.processing_seconds
+        stored.failure = None
+        ledger.record(
+            session,
+            service="minutes",
+            task="transcribe",
+            volume=output.transcript.duration,
+            volume_unit="audio_seconds",
+            processing_seconds=output.processing_seconds,
+            user=meeting.created_by,
+            quality=_transcription_quality(output.transcript)
+            | {"agenda_items": len(output.minutes.sections), "summary_source": output.minutes.summary_source},
+            reference=meeting_id,
+        )
+    return {
+        "meeting_id": meeting_id,
+        "duration": output.transcript.duration,
+        "segments": len(output.transcript.segments),
+    }
+
+
+def get_meeting(db: Database, meeting_id: str) -> tuple[store.Meeting, Job | None]:
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+    job = get_job(db, meeting.job_id) if meeting.job_id else None
+    return meeting, job
+
+
+def list_meetings(db: Database) -> list[store.Meeting]:
+    with db.session() as session:
+        return store.list_meetings(session)
+
+
+def _working_copy(meeting: store.Meeting) -> tuple[Transcript, MinutesDraft]:
+    if meeting.transcript is None or meeting.minutes is None:
+        raise Conflict("Mødet er ikke færdigbehandlet endnu; prøv igen, når jobbet er færdigt.")
+    return Transcript.from_dict(meeting.transcript), MinutesDraft.from_dict(meeting.minutes)
+
+
+def get_result(db: Database, meeting_id: str) -> tuple[Transcript, MinutesDraft, bool]:
+    """The current transcript and minutes (final once approved) and whether they are approved."""
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+    transcript, minutes = _working_copy(meeting)
+    return transcript, minutes, meeting.approved_at is not None
+
+
+def export_meeting(
+    db: Database, meeting_id: str, fmt: str, version: str = "current"
+) -> tuple[bytes, str, str]:
+    """One export of the meeting: ``version`` is current (working copy), draft (machine) or final."""
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+    if version == "draft":
+        data = (meeting.draft_transcript, meeting.draft_minutes)
+    elif version == "final":
+        if meeting.final_transcript is None:
+            raise Conflict("Referatet er ikke godkendt endnu.")
+        data = (meeting.final_transcript, meeting.final_minutes)
+    elif version == "current":
+        data = (meeting.transcript, meeting.minutes)
+    else:
+        raise InvalidInput("Version skal være 'current', 'draft' eller 'final'.")
+    if data[0] is None or data[1] is None:
+        raise Conflict("Mødet er ikke færdigbehandlet endnu; prøv igen, når jobbet er færdigt.")
+    final = version == "final" or (version == "current" and meeting.approved_at is not None)
+    return render_export(fmt, Transcript.from_dict(data[0]), MinutesDraft.from_dict(data[1]), final=final)
+
+
+def _editable(session: Any, meeting_id: str) -> store.Meeting:
+    meeting = store.get_meeting(session, meeting_id)
+    if meeting.approved_at is not None:
+        raise Conflict("Referatet er godkendt og kan ikke længere redigeres.")
+    _working_copy(meeting)
+    return meeting
+
+
+@dataclass
+class SegmentEdit:
+    id: int
+    text: str | None = None
+    speaker: str | None = None
+
+
+def edit_transcript(db: Database, meeting_id: str, edits: list[SegmentEdit]) -> Transcript:
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        transcript = Transcript.from_dict(meeting.transcript or {})
+        by_id = {segment.id: segment for segment in transcript.segments}
+        for edit in edits:
+            segment = by_id.get(edit.id)
+            if segment is None:
+                raise NotFound(f"Segment {edit.id} findes ikke i transskriptionen.")
+            if edit.text is not None and edit.text.strip() != segment.text:
+                segment.text = edit.text.strip()
+                segment.words = []  # the word timings no longer match the corrected text
+            if edit.speaker is not None:
+                segment.speaker = edit.speaker.strip() or None
+                for word in segment.words:
+                    word.speaker = segment.speaker
+        meeting.transcript = transcript.to_dict()
+    return transcript
+
+
+def rename_speakers(db: Database, meeting_id: str, names: dict[str, str]) -> Transcript:
+    """Give speaker labels ("Taler 1") participants' names; the minutes' action owners follow."""
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        transcript = Transcript.from_dict(meeting.transcript or {})
+        minutes = MinutesDraft.from_dict(meeting.minutes or {})
+        labels = {s.speaker for s in transcript.segments if s.speaker}
+        unknown = sorted(set(names) - labels)
+        if unknown:
+            raise NotFound(f"Ukendt taler: {', '.join(unknown)}. Kendte talere: {', '.join(sorted(labels))}.")
+        for label, name in names.items():
+            old_name = transcript.speaker_name(label)
+            new_name = name.strip() or label
+            transcript.speakers[label] = new_name
+            for section in minutes.sections:
+                for action in section.actions:
+                    if action.who == old_name:
+                        action.who = new_name
+        meeting.transcript = transcript.to_dict()
+        meeting.minutes = minutes.to_dict()
+    return transcript
+
+
+def update_minutes(db: Database, meeting_id: str, minutes: MinutesDraft) -> MinutesDraft:
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        meeting.minutes = minutes.to_dict()
+    return minutes
+
+
+def approve_meeting(
+    db: Database, meeting_id: str, user: str | None = None, review_seconds: float | None = None
+) -> store.Meeting:
+    """Store the reviewed version as final and record how much the person had to change."""
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        draft_doc = minutes_text(
+            Transcript.from_dict(meeting.draft_transcript or {}),
+            MinutesDraft.from_dict(meeting.draft_minutes or {}),
+        )
+        final_transcript, final_minutes = _working_copy(meeting)
+        final_doc = minutes_text(final_transcript, final_minutes)
+        distance = Levenshtein.distance(draft_doc, final_doc)
+        meeting.final_transcript, meeting.final_minutes = meeting.transcript, meeting.minutes
+        meeting.approved_at, meeting.approved_by = utcnow(), user
+        quality: dict[str, Any] = {
+            "edit_distance_chars": distance,
+            "draft_chars": len(draft_doc),
+            "final_chars": len(final_doc),
+            "edit_ratio": round(distance / max(len(draft_doc), 1), 4),
+        }
+        if review_seconds is not None:
+            quality["review_seconds"] = round(review_seconds, 1)
+        ledger.record(
+            session,
+            service="minutes",
+            task="review",
+            volume=final_transcript.duration,
+            volume_unit="audio_seconds",
+            user=user,
+            quality=quality,
+            reference=meeting_id,
+        )
+    return meeting
+
+
+def delete_meeting(db: Database, settings: Settings, runner: JobRunner, meeting_id: str) -> None:
+    """Delete a meeting with its job, audio and everything derived from it."""
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+        job_id = meeting.job_id
+        session.delete(meeting)
+    if job_id:
+        runner.cancel(job_id)
+        delete_jobs(db, [job_id])
+    store.remove_meeting_files(settings.data_dir, meeting_id)
+
+
+def cancel_meeting(db: Database, runner: JobRunner, meeting_id: str) -> Job:
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+    if not meeting.job_id:
+        raise Conflict("Mødet har intet job at annullere.")
+    return runner.cancel(meeting.job_id)
+
+
+# --- CLI: a file in, a folder of exports out -----------------------------------------------------------
+
+CLI_EXPORTS = {
+    "json": "transcript.json",
+    "docx": "minutes.docx",
+    "md": "minutes.md",
+    "srt": "transcript.srt",
+    "vtt": "transcript.vtt",
+}
+
+
+def transcribe_to_folder(
+    db: Database,
+    settings: Settings,
+    audio: Path,
+    out_dir: Path,
+    request: MeetingRequest,
+    on_progress: ProgressCallback | None = None,
+    user: str | None = None,
+) -> MeetingOutput:
+    """`kai minutes transcribe`: process one file and write its exports into ``out_dir``."""
+    if not audio.is_file():
+        raise NotFound(f"Filen {audio} findes ikke.")
+    request = validate_request(settings, request)
+    _check_audio(audio)
+    output = process_recording(settings, audio, request, on_progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fmt, name in CLI_EXPORTS.items():
+        content, _, _ = render_export(fmt, output.transcript, output.minutes)
+        (out_dir / name).write_bytes(content)
+    with db.session() as session:
+        ledger.record(
+            session,
+            service="minutes",
+            task="transcribe",
+            volume=output.transcript.duration,
+            volume_unit="audio_seconds",
+            processing_seconds=output.processing_seconds,
+            user=user,
+            quality=_transcription_quality(output.transcript),
+        )
+    return output
