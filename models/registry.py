@@ -90,7 +90,8 @@ def whisper_model_dir(settings: Settings) -> Path:
 def whisper_compute_type(settings: Settings) -> str:
     if settings.compute_type != "default":
         return settings.compute_type
-    return "float16" if settings.device == "cuda" else "int8"
+    # int8 is the fast choice on CPU, float16 on a GPU; with "auto" CTranslate2 picks for the device it finds.
+    return {"cuda": "float16", "cpu": "int8"}.get(settings.device, "default")
 
 
 @cache
