@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
 
+from services.common.privacy import install_log_masking
 from services.minutes.cli import app as minutes_app
 
 app = typer.Typer(
@@ -14,6 +16,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(minutes_app, name="minutes")
+
+
+@app.callback()
+def main() -> None:
+    """Every command logs through the CPR filter; warnings only, so progress bars stay readable."""
+    install_log_masking(logging.WARNING)
 
 
 @app.command()

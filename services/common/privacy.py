@@ -80,11 +80,11 @@ class CprMaskingFilter(logging.Filter):
         return True
 
 
-def install_log_masking() -> None:
+def install_log_masking(level: int = logging.INFO) -> None:
     """Attach the CPR filter to every handler of the root logger (idempotent)."""
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in root.handlers:
         if not any(isinstance(f, CprMaskingFilter) for f in handler.filters):
             handler.addFilter(CprMaskingFilter())

@@ -60,7 +60,8 @@ def transcribe(
 
         def report(percent: float, message: str) -> None:
             bar.start()  # shown from the first progress on, so a refused input prints only its error line
-            bar.update(task, completed=percent, description=message)
+            status, _, _latest_line = message.partition(": ")  # the bar shows the status, not the text
+            bar.update(task, completed=percent, description=status)
 
         try:
             output = service.transcribe_to_folder(db, settings, audio, out, request, report)

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
-from services.common.errors import InvalidInput
 from services.minutes import service
 from services.minutes.pipeline.types import MinutesDraft, Transcript
 from services.minutes.schemas import (
@@ -105,8 +104,6 @@ def rename_speakers(db: DatabaseDep, meeting_id: str, body: SpeakerNamesIn) -> T
 
 @router.put("/meetings/{meeting_id}/minutes", response_model=MinutesDraft)
 def update_minutes(db: DatabaseDep, meeting_id: str, body: MinutesDraft) -> MinutesDraft:
-    if not body.sections:
-        raise InvalidInput("Referatet skal have mindst ét punkt.")
     return service.update_minutes(db, meeting_id, body)
 
 

@@ -20,13 +20,14 @@ from services.common.db import Database, utcnow
 from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
 from services.common.llm import LlmClient
+from services.common.privacy import mask_cpr
 from services.minutes import store
 from services.minutes.pipeline.audio import AudioError, has_sound, probe_audio
 from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer
 from services.minutes.pipeline.export import minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
 from services.minutes.pipeline.transcribe import TranscriptionOptions
-from services.minutes.pipeline.types import MinutesDraft, Transcript
+from services.minutes.pipeline.types import MinutesDraft, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +115,14 @@ def process_recording(
     started = time.perf_counter()
     expected = probe_audio(path).duration
 
-    def report_segment(segment: Any, position: float) -> None:
+    def report_segment(segment: Segment, position: float) -> None:
         if on_progress is None:
             return
         share = min(position / expected, 1.0) if expected > 0 else 0.0
-        on_progress(90.0 * share, f"Transskriberer {_clock(position)} af {_clock(expected)}")
+        # The latest line goes with the progress, so a person can watch the transcript grow.
+        on_progress(
+            90.0 * share, f"Transskriberer {_clock(position)} af {_clock(expected)}: {mask_cpr(segment.text)}"
+        )
 
     options = TranscriptionOptions(
         language=None if request.language == "auto" else request.language,
@@ -164,15 +168,43 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def _transcription_quality(transcript: Transcript) -> dict[str, Any]:
-    return {
-        "language": transcript.language,
-        "language_probability": transcript.language_probability,
-        "segments": len(transcript.segments),
-        "words": sum(len(s.words) for s in transcript.segments),
-        "speakers": len({s.speaker for s in transcript.segments if s.speaker}),
-        "model": transcript.model,
-    }
+def _record_transcription(
+    session: Any, output: MeetingOutput | None, user: str | None, reference: str | None = None
+) -> None:
+    """The ledger row of one transcription; ``output`` None records a failed one."""
+    if output is None:
+        ledger.record(
+            session,
+            service="minutes",
+            task="transcribe",
+            outcome="failed",
+            volume=0.0,
+            volume_unit="audio_seconds",
+            user=user,
+            reference=reference,
+        )
+        return
+    transcript = output.transcript
+    ledger.record(
+        session,
+        service="minutes",
+        task="transcribe",
+        volume=transcript.duration,
+        volume_unit="audio_seconds",
+        processing_seconds=output.processing_seconds,
+        user=user,
+        quality={
+            "language": transcript.language,
+            "language_probability": transcript.language_probability,
+            "segments": len(transcript.segments),
+            "words": sum(len(s.words) for s in transcript.segments),
+            "speakers": len({s.speaker for s in transcript.segments if s.speaker}),
+            "model": transcript.model,
+            "agenda_items": len(output.minutes.sections),
+            "summary_source": output.minutes.summary_source,
+        },
+        reference=reference,
+    )
 
 
 # --- use cases over stored meetings ------------------------------------------------------------------
@@ -259,16 +291,7 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
     except InvalidInput as exc:
         with db.session() as session:
             store.get_meeting(session, meeting_id).failure = exc.message
-            ledger.record(
-                session,
-                service="minutes",
-                task="transcribe",
-                outcome="failed",
-                user=meeting.created_by,
-                volume=0.0,
-                volume_unit="audio_seconds",
-                reference=meeting_id,
-            )
+            _record_transcription(session, None, meeting.created_by, meeting_id)
         raise
     context.report(99.0, "Gemmer")
     with db.session() as session:
@@ -277,18 +300,7 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
         stored.draft_minutes = stored.minutes = output.minutes.to_dict()
         stored.processing_seconds = output.processing_seconds
         stored.failure = None
-        ledger.record(
-            session,
-            service="minutes",
-            task="transcribe",
-            volume=output.transcript.duration,
-            volume_unit="audio_seconds",
-            processing_seconds=output.processing_seconds,
-            user=meeting.created_by,
-            quality=_transcription_quality(output.transcript)
-            | {"agenda_items": len(output.minutes.sections), "summary_source": output.minutes.summary_source},
-            reference=meeting_id,
-        )
+        _record_transcription(session, output, meeting.created_by, meeting_id)
     return {
         "meeting_id": meeting_id,
         "duration": output.transcript.duration,
@@ -403,6 +415,8 @@ def rename_speakers(db: Database, meeting_id: str, names: dict[str, str]) -> Tra
 
 
 def update_minutes(db: Database, meeting_id: str, minutes: MinutesDraft) -> MinutesDraft:
+    if not minutes.sections:
+        raise InvalidInput("Referatet skal have mindst ét punkt.")
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         meeting.minutes = minutes.to_dict()
@@ -490,20 +504,16 @@ def transcribe_to_folder(
         raise NotFound(f"Filen {audio} findes ikke.")
     request = validate_request(settings, request)
     _check_audio(audio)
-    output = process_recording(settings, audio, request, on_progress)
+    try:
+        output = process_recording(settings, audio, request, on_progress)
+    except InvalidInput:
+        with db.session() as session:
+            _record_transcription(session, None, user)
+        raise
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt, name in CLI_EXPORTS.items():
         content, _, _ = render_export(fmt, output.transcript, output.minutes)
         (out_dir / name).write_bytes(content)
     with db.session() as session:
-        ledger.record(
-            session,
-            service="minutes",
-            task="transcribe",
-            volume=output.transcript.duration,
-            volume_unit="audio_seconds",
-            processing_seconds=output.processing_seconds,
-            user=user,
-            quality=_transcription_quality(output.transcript),
-        )
+        _record_transcription(session, output, user)
     return output
