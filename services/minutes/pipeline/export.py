@@ -21,6 +21,7 @@ from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
+from services.common.danish import danish_date
 from services.common.errors import InvalidInput
 from services.common.privacy import CPR_MASK, find_cpr_numbers, mask_cpr
 from services.minutes.pipeline.types import (
@@ -48,21 +49,6 @@ NO_SUMMARY = "Intet resumé registreret."
 NO_SECTIONS = "Ingen dagsordenspunkter registreret."
 NOT_GIVEN = "Ikke angivet"
 APPENDIX_TITLE = "Bilag: Transskription"
-
-_DANISH_MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 _MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -207,9 +193,7 @@ def _clock(seconds: float) -> str:
 
 
 def _danish_date(value: date | None) -> str:
-    if value is None:
-        return NOT_GIVEN
-    return f"{value.day}. {_DANISH_MONTHS[value.month - 1]} {value.year}"
+    return NOT_GIVEN if value is None else danish_date(value)
 
 
 def _deadline_text(deadline: str | None) -> str:

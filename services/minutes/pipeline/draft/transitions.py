@@ -1,0 +1,18 @@
+"""Phrases that move a meeting on to another item; agenda alignment, topic cuts and summaries heed them."""
+
+from __future__ import annotations
+
+import re
+
+from services.minutes.pipeline.draft.words import NUMBER_WORDS
+
+# A phrase that moves the meeting on ("næste punkt", "vi går videre til", "så kommer vi til").
+TRANSITION = re.compile(
+    r"(?i)\b(?:næste\s+punkt|(?:vi|så)\s+går\s+(?:vi\s+)?videre|går\s+vi\s+videre|gå\s+videre\s+til"
+    r"|så\s+kommer\s+vi\s+(?:så\s+)?til|kommer\s+vi\s+så\s+til|så\s+er\s+vi\s+(?:nået\s+)?til"
+    r"|så\s+er\s+vi\s+ved\s+punkt|vi\s+er\s+nået\s+til|vi\s+tager\s+hul\s+på|så\s+tager\s+vi\s+punkt)\b"
+)
+# An agenda item named by its number ("punkt 3", "pkt. nr. 4", "punkt tre").
+POINT_NUMBER = re.compile(
+    r"(?i)\b(?:punkt|pkt\.?)\s+(?:nummer\s+|nr\.?\s+)?(\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\b"
+)
