@@ -139,7 +139,7 @@ def stream_audio_chunks(
             cut = _quietest_cut(buffer[: target + search], target - search)
             yield AudioChunk(offset / SAMPLE_RATE, buffer[:cut])
             offset += cut
-            rest = buffer[cut:]
+            rest = buffer[cut:].copy()  # a view would keep the whole previous buffer alive
             pending, pending_len = [rest], len(rest)
     if pending_len:
         yield AudioChunk(offset / SAMPLE_RATE, np.concatenate(pending))

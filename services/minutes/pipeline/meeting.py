@@ -61,6 +61,7 @@ def transcribe_recording(
             segments.append(segment)
             if on_segment is not None:
                 on_segment(segment, segment.end)
+        del chunk  # release this chunk's samples before the next one is decoded
 
     if not heard_sound:
         raise AudioError("Optagelsen indeholder kun stilhed.")
