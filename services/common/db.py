@@ -47,6 +47,8 @@ class Database:
 
     def create_tables(self) -> None:
         # Import every service's tables so they register on Base.metadata before create_all.
+        import services.chatbot.store
+        import services.common.auth
         import services.common.jobs
         import services.common.ledger
         import services.minutes.store  # noqa: F401

@@ -11,7 +11,8 @@ def test_bundled_whisper_is_joined_once_and_verified(tmp_path: Path) -> None:
     folder = registry.prepare_bundled_whisper(tmp_path)
     model_bin = folder / "model.bin"
     assert registry._sha256(model_bin) == registry.BUNDLED_WHISPER_SHA256
-    assert {p.name for p in folder.iterdir()} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    expected = {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    assert {p.name for p in folder.iterdir()} == expected
     stamp = model_bin.stat().st_mtime_ns
     assert registry.prepare_bundled_whisper(tmp_path) == folder
     assert model_bin.stat().st_mtime_ns == stamp  # prepared once, not joined again
@@ -20,7 +21,7 @@ def test_bundled_whisper_is_joined_once_and_verified(tmp_path: Path) -> None:
 def test_a_configured_model_folder_must_be_ctranslate2(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     settings = Settings(data_dir=tmp_path / "var", whisper_model=str(tmp_path))
-    with pytest.raises(ConfigurationError, match="model.bin"):
+    with pytest.raises(ConfigurationError, match=r"model\.bin"):
         registry.whisper_model_dir(settings)
 
 
