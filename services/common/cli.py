@@ -44,12 +44,26 @@ def serve(
 
 @app.command("prepare-models")
 def prepare_models() -> None:
-    """Prepare the bundled model weights once (join, verify) so the first request is fast."""
-    from models.registry import load_voice_encoder, whisper_model_dir
+    """Prepare everything kai needs offline, once: Whisper joined and verified, the speaker encoder, the
+    embedder, and the shipped guidance collections indexed (the first time takes a few minutes)."""
+    from models.registry import load_embedder, load_voice_encoder, whisper_model_dir
+    from services.chatbot import service as chatbot
     from services.common.config import get_settings
-    from services.common.console import console, exit_on_error
+    from services.common.console import console, exit_on_error, progress_bar
+    from services.common.db import open_database
 
-    with exit_on_error():
-        path = whisper_model_dir(get_settings())
+    settings = get_settings()
+    with exit_on_error(), progress_bar() as bar:
+        task = bar.add_task("Whisper", total=4)
+        path = whisper_model_dir(settings)
+        bar.update(task, advance=1, description="Talergenkendelse")
         load_voice_encoder("cpu")
-    console.print(f"Whisper: {path}\nResemblyzer: ok")
+        bar.update(task, advance=1, description="Tekst-embeddings")
+        load_embedder(settings)
+        bar.update(task, advance=1, description="Vejledningssamlinger (første gang: nogle minutter)")
+        settings.prepare_dirs()
+        built = chatbot.ensure_shipped_collections(open_database(settings.resolved_database_url), settings)
+        bar.update(task, advance=1, description="Klar")
+    console.print(
+        f"Whisper: {path}\nSamlinger bygget nu: {', '.join(r.collection for r in built) or 'ingen (fandtes)'}"
+    )

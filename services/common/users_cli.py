@@ -35,9 +35,7 @@ def add_user(
 @tokens_app.command("create")
 def create_token(
     user: Annotated[str, typer.Option(help="The user the token acts for.")],
-    role: Annotated[
-        str | None, typer.Option(help="Role scope (default: the user's role).")
-    ] = None,
+    role: Annotated[str | None, typer.Option(help="Role scope (default: the user's role).")] = None,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
 ) -> None:
     """Create an API token; the secret is printed once and cannot be shown again."""

@@ -1,0 +1,140 @@
+"""``kai chatbot …``: ingest guidance, ask questions, evaluate retrieval from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from services.chatbot import service
+from services.common.auth import LOCAL_OPERATOR, parse_role
+from services.common.config import Settings, get_settings
+from services.common.console import console, exit_on_error, progress_bar
+from services.common.db import Database, open_database
+
+app = typer.Typer(
+    help="Spørg vejledningen: lovtekster og IT-vejledninger med kildehenvisninger.", no_args_is_help=True
+)
+
+
+def _open() -> tuple[Database, Settings]:
+    settings = get_settings()
+    settings.prepare_dirs()
+    return open_database(settings.resolved_database_url), settings
+
+
+def _ready() -> tuple[Database, Settings]:
+    """The database with the shipped collections built (the first run builds them, with a progress bar)."""
+    db, settings = _open()
+    if service.pending_shipped_collections(db, settings):
+        with progress_bar() as bar:
+            task = bar.add_task("Bygger de medfølgende samlinger (første gang)", total=None)
+            service.ensure_shipped_collections(db, settings)
+            bar.update(task, total=1, completed=1)
+    return db, settings
+
+
+@app.command()
+def ingest(
+    path: Annotated[
+        Path, typer.Argument(help="A file or a folder: Retsinformation JSON, MD, HTML, PDF, DOCX, TXT.")
+    ],
+    collection: Annotated[str, typer.Option(help="The collection to add the documents to.")],
+    title: Annotated[str | None, typer.Option(help="Title of a new collection.")] = None,
+    roles: Annotated[
+        str | None, typer.Option(help="Roles that may read it, e.g. 'sagsbehandler,admin'.")
+    ] = None,
+    contact: Annotated[str | None, typer.Option(help="Who the bot points to when it cannot answer.")] = None,
+) -> None:
+    """Add or replace documents in a collection; unchanged ones are skipped, the index swaps atomically."""
+    with exit_on_error():
+        db, settings = _open()
+        parsed_roles = [parse_role(r) for r in roles.split(",")] if roles else None
+        with progress_bar() as bar:
+            task = bar.add_task(f"Indlæser {path.name}", total=None)
+            report = service.ingest(
+                db, settings, path, collection, title=title, roles=parsed_roles, contact=contact
+            )
+            bar.update(task, total=1, completed=1)
+    console.print(
+        f"{collection}: {len(report.added)} nye, {len(report.replaced)} erstattet, "
+        f"{len(report.unchanged)} uændrede, {len(report.skipped)} sprunget over; "
+        f"{report.chunks} tekststykker i indekset."
+    )
+
+
+@app.command()
+def remove(
+    source: Annotated[
+        str, typer.Argument(help="The document's source name, as `kai chatbot documents` lists it.")
+    ],
+    collection: Annotated[str, typer.Option(help="The collection it is in.")],
+) -> None:
+    """Remove one document from a collection and its index."""
+    with exit_on_error():
+        db, settings = _open()
+        service.remove_document(db, settings, collection, source)
+    console.print(f"Fjernet {source} fra {collection}.")
+
+
+@app.command()
+def collections() -> None:
+    """List the collections and how much they hold."""
+    with exit_on_error():
+        db, _ = _ready()
+        rows = service.list_collections(db, LOCAL_OPERATOR)
+    table = Table("samling", "titel", "tekststykker", "roller")
+    for row in rows:
+        table.add_row(row.name, row.title, str(row.chunks), ", ".join(row.roles))
+    console.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Danish.")],
+    collection: Annotated[str | None, typer.Option(help="Search only this collection.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Ask the guidance a question; the answer cites § and source, or says it cannot find it."""
+    with exit_on_error():
+        db, settings = _ready()
+        reply = service.ask(db, settings, LOCAL_OPERATOR, question, collection)
+    if as_json:
+        typer.echo(json.dumps(reply.contract(), ensure_ascii=False))
+        return
+    console.print(reply.answer.text, highlight=False)
+    for number, citation in enumerate(reply.answer.citations, start=1):
+        console.print(f"  [{number}] {citation.title} – {citation.url}", highlight=False)
+
+
+@app.command("eval")
+def evaluate(
+    qa_file: Annotated[Path, typer.Argument(help="Questions in the dev-set format (JSON Lines).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Score retrieval and abstention on a question set: recall@1/5, MRR, abstention, latency."""
+    with exit_on_error():
+        db, settings = _ready()
+        figures = service.evaluate(db, settings, qa_file, LOCAL_OPERATOR)
+    if as_json:
+        typer.echo(json.dumps(figures))
+        return
+    table = Table("mål", "værdi")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+def gaps() -> None:
+    """Questions the guidance could not answer: what the editors should add."""
+    with exit_on_error():
+        db, _ = _open()
+        rows = service.content_gaps(db, LOCAL_OPERATOR)
+    table = Table("gange", "senest", "årsag", "spørgsmål")
+    for gap in rows:
+        table.add_row(str(gap.times), gap.last_asked[:16], gap.reason, gap.question)
+    console.print(table)

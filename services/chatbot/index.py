@@ -1,0 +1,391 @@
+"""A collection's search index: BM25 over Danish terms plus dense embeddings, persisted in a folder.
+
+Layout of an index folder (the service keeps one per collection)::
+
+    CURRENT                 the name of the version in use, replaced atomically (os.replace)
+    v-<time>-<id>/          one complete version: meta.json, chunks.json, embeddings.npy, bm25/
+    .tmp-v-…/               a version being written; never read, cleaned up later
+
+A version is written under a temporary name and renamed when complete, and only then does CURRENT point to
+it, so a crash at any moment leaves the previous version in use. Embeddings are cached across builds by
+(embedder name, sha256 of the text), so re-ingesting unchanged chunks embeds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import sqlite3
+import time
+import unicodedata
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cache, cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import bm25s
+import numpy as np
+from bm25s.stopwords import STOPWORDS_DANISH
+
+from services.chatbot.types import Chunk
+
+if TYPE_CHECKING:
+    import Stemmer
+
+    from models.embedders import Embedder
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+_EMBED_BATCH = 32
+_STALE_TMP_SECONDS = 3600
+
+# --- Danish terms ------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+# Users often type without æøå ("faerdige", "gor", "naar"): both sides are folded to one spelling, in which
+# æ/ae, ø/oe/o and å/aa/a coincide. Folding runs after stemming, so the stemmer still sees real Danish.
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "ae", "ö": "o", "ü": "u"})
+_MIN_PART = 3  # compound parts shorter than this are too ambiguous to index
+
+
+def fold(term: str) -> str:
+    """'færdig' and 'faerdig' → 'faerdig'; 'når' and 'naar' → 'nar'; 'gør' and 'gor' → 'gor'."""
+    term = term.lower().translate(_FOLD).replace("aa", "a").replace("oe", "o")
+    if term.isascii():
+        return term
+    return "".join(c for c in unicodedata.normalize("NFKD", term) if not unicodedata.combining(c))
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    import Stemmer
+
+    return Stemmer.Stemmer("danish")
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Danish stop words (bm25s' list), in their written and folded forms."""
+    return frozenset(STOPWORDS_DANISH) | frozenset(fold(w) for w in STOPWORDS_DANISH)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words; hyphenated words are split ("13-årig" → "13", "årig")."""
+    return [w for word in _WORD.findall(text.lower()) for w in word.split("-") if w]
+
+
+def analyze(text: str) -> list[str]:
+    """Terms of ``text`` as the index sees them: words without stop words, stemmed (Danish), folded."""
+    stop = stopwords()
+    kept = [w for w in words(text) if w not in stop and fold(w) not in stop]
+    return [fold(stem) for stem in _stemmer().stemWords(kept) if stem]
+
+
+# --- embedding cache ---------------------------------------------------------------------------------
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings by (embedder name, sha256 of text) in one SQLite file: a cache, safe to delete."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, digest TEXT NOT NULL, "
+                "vector BLOB NOT NULL, PRIMARY KEY (model, digest))"
+            )
+
+    def _connect(self) -> contextlib.closing[sqlite3.Connection]:
+        # Two builds in two processes may share the cache; SQLite's locking serialises their writes.
+        return contextlib.closing(sqlite3.connect(self.path, timeout=60, isolation_level=None))
+
+    def get(self, model: str, digests: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._connect() as db:
+            for start in range(0, len(digests), 500):
+                batch = list(digests[start : start + 500])
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT digest, vector FROM embeddings WHERE model = ? AND digest IN ({marks})",
+                    [model, *batch],
+                )
+                for digest, blob in rows:
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if vector.shape == (dim,):
+                        found[digest] = vector
+        return found
+
+    def put(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = [(model, d, np.asarray(v, dtype=np.float32).tobytes()) for d, v in items]
+        with self._connect() as db:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+
+
+def embed_with_cache(
+    texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache
+) -> tuple[np.ndarray, int]:
+    """Passage embeddings of ``texts`` (rows in order) and how many had to be computed."""
+    digests = [text_digest(t) for t in texts]
+    known = cache.get(embedder.name, sorted(set(digests)), embedder.dim)
+    missing = list(dict.fromkeys(d for d in digests if d not in known))
+    text_of = dict(zip(digests, texts, strict=True))
+    started = time.perf_counter()
+    for start in range(0, len(missing), _EMBED_BATCH):
+        batch = missing[start : start + _EMBED_BATCH]
+        vectors = embedder.embed_passages([text_of[d] for d in batch])
+        # Stored batch by batch: an interrupted build keeps what it computed.
+        cache.put(embedder.name, zip(batch, vectors, strict=True))
+        known.update(zip(batch, vectors, strict=True))
+        done = start + len(batch)
+        if done % (_EMBED_BATCH * 10) == 0 or done == len(missing):
+            log.info("Embedded %d/%d chunks (%.0f s)", done, len(missing), time.perf_counter() - started)
+    matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for row, digest in enumerate(digests):
+        matrix[row] = known[digest]
+    return matrix, len(missing)
+
+
+# --- compound words ----------------------------------------------------------------------------------
+
+
+def compound_parts(term: str, vocabulary: set[str], min_part: int = _MIN_PART) -> list[str]:
+    """The two known terms a Danish compound is made of ("samvaersr" → "samvaer", "r" is too short;
+    "skolefravaer" → "skol", "fravaer"), allowing the linking -s-/-e- between them. [] when not a compound.
+
+    The longest known head wins; the tail must be a known term (the stemmed compound ends like its tail).
+    """
+    for cut in range(len(term) - min_part, min_part - 1, -1):
+        head, tail = term[:cut], term[cut:]
+        if tail not in vocabulary:
+            continue
+        for candidate in (head, head[:-1] if head[-1:] in "se" else ""):
+            if len(candidate) >= min_part and candidate in vocabulary:
+                return [candidate, tail]
+    return []
+
+
+def _with_compound_parts(documents: list[list[str]]) -> list[list[str]]:
+    """Each document's terms plus the parts of its compounds, so "fravær" also finds "skolefravær"."""
+    vocabulary = {t for doc in documents for t in doc}
+    parts = {t: compound_parts(t, vocabulary) for t in vocabulary if len(t) >= 2 * _MIN_PART}
+    return [doc + [p for t in doc for p in parts.get(t, ())] for doc in documents]
+
+
+def build_bm25(texts: Sequence[str]) -> bm25s.BM25:
+    """BM25 (bm25s defaults: Lucene variant, k1 1.5, b 0.75; other values did not matter on the dev set)."""
+    bm25 = bm25s.BM25()
+    bm25.index(_with_compound_parts([analyze(t) for t in texts]), show_progress=False)
+    return bm25
+
+
+# --- the index ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class BuildStats:
+    chunks: int = 0
+    embedded: int = 0  # chunks whose embedding had to be computed
+    cached: int = 0  # chunks whose embedding came from the cache
+    seconds: float = 0.0
+
+
+@dataclass
+class CollectionIndex:
+    """One collection's chunks, their BM25 index and embeddings (rows aligned with ``chunks``)."""
+
+    name: str
+    chunks: list[Chunk]
+    bm25: bm25s.BM25
+    embeddings: np.ndarray  # float32, (len(chunks), dim), L2-normalised
+    embedder_name: str
+    version: str = ""
+    stats: BuildStats = field(default_factory=BuildStats)
+
+    @classmethod
+    def build(cls, name: str, chunks: list[Chunk], embedder: Embedder, cache_dir: Path) -> CollectionIndex:
+        """Index ``chunks``; embeddings come from ``cache_dir`` where the same text was embedded before."""
+        if not chunks:
+            raise ValueError(f"{name}: an index needs at least one chunk")
+        started = time.perf_counter()
+        texts = [chunk.searchable for chunk in chunks]
+        embeddings, embedded = embed_with_cache(
+            texts, embedder, EmbeddingCache(cache_dir / "embeddings.sqlite3")
+        )
+        bm25 = build_bm25(texts)
+        stats = BuildStats(len(chunks), embedded, len(chunks) - embedded, time.perf_counter() - started)
+        log.info("Built index %s: %d chunks, %d embedded, %.1f s", name, len(chunks), embedded, stats.seconds)
+        return cls(name, chunks, bm25, embeddings, embedder.name, stats=stats)
+
+    def __post_init__(self) -> None:
+        # Citation units: a law's § (its stk. chunks together) or a guide file (section "").
+        keys: dict[tuple[str, str], int] = {}
+        self.unit_of = np.array(
+            [keys.setdefault((c.source, c.section), len(keys)) for c in self.chunks], dtype=np.int64
+        )
+        self.units: list[tuple[str, str]] = list(keys)
+        self._order = np.argsort(self.unit_of, kind="stable")
+        self._starts = np.flatnonzero(np.r_[True, np.diff(self.unit_of[self._order]) != 0])
+        self._df = np.diff(self.bm25.scores["indptr"])
+        # How close a question is to the collection as a whole: one of the abstention signals.
+        self.centroid = self.embeddings.mean(axis=0) if len(self.embeddings) else np.zeros(0, np.float32)
+
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        """Indexed term → column of the BM25 matrix."""
+        return self.bm25.vocab_dict
+
+    @cached_property
+    def term_set(self) -> set[str]:
+        return {t for t in self.vocabulary if t}
+
+    @cached_property
+    def _terms_by_initial(self) -> dict[str, list[str]]:
+        # Typos rarely hit the first letter: comparing within it keeps fuzzy matching fast on big indexes.
+        buckets: dict[str, list[str]] = {}
+        for term in sorted(self.term_set):
+            buckets.setdefault(term[0], []).append(term)
+        return buckets
+
+    def idf(self, term: str) -> float:
+        """BM25's idf of ``term`` here (a term the index has never seen gets the highest idf)."""
+        column = self.vocabulary.get(term)
+        df = int(self._df[column]) if column is not None else 0
+        n = len(self.chunks)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def similar_terms(self, term: str, min_similarity: float, limit: int = 2) -> dict[str, float]:
+        """Indexed terms spelled like ``term`` (typos: "epelepsi" → "epilepsi"), weighted by similarity."""
+        from rapidfuzz import fuzz, process
+
+        candidates = self._terms_by_initial.get(term[:1], [])
+        found = process.extract(term, candidates, scorer=fuzz.ratio, score_cutoff=min_similarity, limit=limit)
+        return {candidate: score / 100.0 for candidate, score, _ in found}
+
+    def pool_units(self, chunk_scores: np.ndarray) -> np.ndarray:
+        """Per unit, the score of its best chunk (max pooling beat adding the other stk.'s scores on the dev
+        set: a § is as relevant as its most relevant stk.)."""
+        return np.maximum.reduceat(chunk_scores[self._order], self._starts)
+
+    def unit_rows(self, unit: int) -> np.ndarray:
+        """Rows of the chunks that make up ``unit``."""
+        start = int(self._starts[unit])
+        end = int(self._starts[unit + 1]) if unit + 1 < len(self._starts) else len(self._order)
+        return self._order[start:end]
+
+    def save(self, folder: Path) -> None:
+        """Write a new version under ``folder`` and switch ``CURRENT`` to it atomically."""
+        folder.mkdir(parents=True, exist_ok=True)
+        version = f"v-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+        partial = folder / f".tmp-{version}"
+        try:
+            self._write(partial, version)
+            _fsync_tree(partial)
+            partial.rename(folder / version)
+            _replace_text(folder / POINTER, version)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        self.version = version
+        _remove_old_versions(folder, keep={version})
+
+    def _write(self, target: Path, version: str) -> None:
+        target.mkdir()
+        meta = {
+            "format": FORMAT_VERSION,
+            "name": self.name,
+            "version": version,
+            "embedder": self.embedder_name,
+            "chunks": len(self.chunks),
+            "dim": int(self.embeddings.shape[1]),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        (target / "chunks.json").write_text(
+            json.dumps([asdict(c) for c in self.chunks], ensure_ascii=False), encoding="utf-8"
+        )
+        np.save(target / "embeddings.npy", np.ascontiguousarray(self.embeddings, dtype=np.float32))
+        self.bm25.save(str(target / "bm25"))
+        # meta.json last: a version folder with it is complete (load also checks the row counts).
+        (target / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> CollectionIndex:
+        """The version ``CURRENT`` names (or ``folder`` itself when it is a version folder)."""
+        pointer = folder / POINTER
+        version_dir = folder / pointer.read_text(encoding="utf-8").strip() if pointer.exists() else folder
+        meta_path = version_dir / "meta.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"{folder}: no search index here (run the ingest first)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{version_dir}: index format {meta.get('format')}, expected {FORMAT_VERSION}")
+        chunks = [Chunk(**c) for c in json.loads((version_dir / "chunks.json").read_text(encoding="utf-8"))]
+        embeddings = np.load(version_dir / "embeddings.npy")
+        bm25 = bm25s.BM25.load(str(version_dir / "bm25"), mmap=False)
+        if len(chunks) != embeddings.shape[0] or len(chunks) != bm25.scores["num_docs"]:
+            raise ValueError(f"{version_dir}: chunks, embeddings and BM25 disagree on the number of chunks")
+        return cls(
+            meta["name"],
+            chunks,
+            bm25,
+            embeddings,
+            meta["embedder"],
+            version=meta["version"],
+            stats=BuildStats(chunks=len(chunks)),
+        )
+
+
+def _replace_text(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with partial.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform/file system can fsync a directory
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _remove_old_versions(folder: Path, keep: set[str]) -> None:
+    """Drop versions no longer in use. The one before the current one stays a while: a process that read
+    the old pointer a moment ago may still be loading it."""
+    versions = sorted(p for p in folder.glob("v-*") if p.is_dir() and p.name not in keep)
+    for old in versions[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
+    now = time.time()
+    for stale in folder.glob(".tmp-v-*"):
+        if now - stale.stat().st_mtime > _STALE_TMP_SECONDS:
+            shutil.rmtree(stale, ignore_errors=True)

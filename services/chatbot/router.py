@@ -1,0 +1,55 @@
+"""HTTP layer of the chatbot: parse, call one service function, shape the answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from fastapi.responses import FileResponse, Response
+
+from services.chatbot import service
+from services.chatbot.schemas import AskIn, AskOut, CitationOut, CollectionOut, FeedbackIn, GapOut, PassageOut
+from services.common.auth import PrincipalDep
+from services.common.deps import DatabaseDep, SettingsDep
+
+router = APIRouter(prefix="/api/chat", tags=["chatbot"])
+
+
+@router.post("/ask", response_model=AskOut)
+def ask(body: AskIn, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep) -> AskOut:
+    reply = service.ask(db, settings, principal, body.question, body.collection, body.conversation_id)
+    answer = reply.answer
+    return AskOut(
+        answer=answer.text,
+        abstained=answer.abstained,
+        citations=[CitationOut.model_validate(c) for c in answer.citations],
+        passages=[
+            PassageOut(citation=n, title=p.chunk.title, text=p.chunk.text, highlights=p.highlights)
+            for n, p in enumerate(answer.passages, start=1)
+        ],
+        answer_id=reply.answer_id,
+        conversation_id=reply.conversation_id,
+        confidence=round(answer.confidence, 4),
+        answer_source=answer.source,
+    )
+
+
+@router.get("/collections", response_model=list[CollectionOut])
+def collections(db: DatabaseDep, principal: PrincipalDep) -> list[CollectionOut]:
+    return [CollectionOut.model_validate(c) for c in service.list_collections(db, principal)]
+
+
+@router.get("/sources/{collection}/{source:path}")
+def source(
+    collection: str, source: str, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
+) -> FileResponse:
+    return FileResponse(service.source_file(db, settings, principal, collection, source))
+
+
+@router.post("/feedback", status_code=status.HTTP_204_NO_CONTENT)
+def feedback(body: FeedbackIn, db: DatabaseDep, principal: PrincipalDep) -> Response:
+    service.give_feedback(db, principal, body.answer_id, body.helpful, body.manual_minutes)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/gaps", response_model=list[GapOut])
+def gaps(db: DatabaseDep, principal: PrincipalDep) -> list[GapOut]:
+    return [GapOut.model_validate(g) for g in service.content_gaps(db, principal)]

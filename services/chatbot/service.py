@@ -1,0 +1,580 @@
+"""Chatbot use cases: ingest and remove documents, ask, give feedback, list content gaps, evaluate.
+The same functions serve the API and the CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import statistics
+import time
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from evaluation.metrics import JudgedRanking, percentile, retrieval_scores
+from models.registry import load_embedder, load_reranker
+from services.chatbot import store
+from services.chatbot.answer import (
+    Passage,
+    abstention_answer,
+    extractive_answer,
+    highlight,
+    llm_messages,
+    validated_llm_answer,
+)
+from services.chatbot.chunking import chunk_document
+from services.chatbot.index import CollectionIndex, analyze
+from services.chatbot.ingest import LOADERS, EmptyDocument, IngestError, load_document
+from services.chatbot.retrieval import RetrievalConfig, query_terms, search, should_abstain
+from services.chatbot.types import Chunk, SourceDocument
+from services.common import ledger
+from services.common.auth import Forbidden, Principal, Role
+from services.common.config import Settings
+from services.common.db import Database
+from services.common.errors import InvalidInput, KaiError, NotFound
+from services.common.llm import LlmClient, LlmError
+from services.common.privacy import mask_cpr
+
+log = logging.getLogger(__name__)
+
+SHIPPED_CORPUS = Path(__file__).parent / "corpus"
+MAX_QUESTION_CHARS = 2000
+TOP_K = 5
+ANSWER_PASSAGES = 3
+_COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Files in a corpus folder that are about the corpus, not part of it.
+_NOT_CONTENT = re.compile(r"^(LICENSE|LICENCE|COPYING|README|SOURCE)", re.IGNORECASE)
+
+
+# --- collections and ingest -----------------------------------------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files without text, or not documents
+    chunks: int = 0
+
+
+def _check_collection_name(name: str) -> str:
+    if not _COLLECTION_NAME.match(name):
+        raise InvalidInput(
+            f"Ugyldigt samlingsnavn '{name}': brug små bogstaver, tal og bindestreg (fx 'it-help')."
+        )
+    return name
+
+
+def _load_path(path: Path, report: IngestReport) -> list[tuple[SourceDocument, Path]]:
+    """Every document under ``path``; one unreadable document fails the whole ingest (nothing half-done)."""
+    if not path.exists():
+        raise NotFound(f"{path} findes ikke.")
+    if path.is_file():
+        try:
+            return [(load_document(path, path.name), path)]
+        except IngestError as exc:
+            raise InvalidInput(str(exc)) from exc
+    documents = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        source = file.relative_to(path).as_posix()
+        if file.name.startswith(".") or _NOT_CONTENT.match(file.name) or file.suffix.lower() not in LOADERS:
+            report.skipped.append(source)
+            continue
+        try:
+            documents.append((load_document(file, source), file))
+        except EmptyDocument:
+            report.skipped.append(source)
+        except IngestError as exc:
+            raise InvalidInput(str(exc)) from exc
+    if not documents:
+        raise InvalidInput(
+            f"{path} indeholder ingen dokumenter, der kan indlæses ({', '.join(sorted(LOADERS))})."
+        )
+    return documents
+
+
+def _index_cache_dir(settings: Settings) -> Path:
+    # Embeddings are a pure function of (model, text): one cache for every data dir on this machine.
+    return settings.resolved_model_cache_dir / "embeddings"
+
+
+@lru_cache(maxsize=16)
+def _cached_index(folder: str, version: str) -> CollectionIndex:
+    """Indexes are loaded once per process and version; an ingest writes a new version."""
+    return CollectionIndex.load(Path(folder))
+
+
+def _current_version(folder: Path) -> str | None:
+    pointer = folder / "CURRENT"
+    return pointer.read_text().strip() if pointer.exists() else None
+
+
+def load_index(settings: Settings, collection: str) -> CollectionIndex | None:
+    folder = store.index_dir(settings.data_dir, collection)
+    version = _current_version(folder)
+    return _cached_index(str(folder), version) if version else None
+
+
+def ingest(
+    db: Database,
+    settings: Settings,
+    path: Path,
+    collection: str,
+    *,
+    title: str | None = None,
+    roles: list[Role] | None = None,
+    contact: str | None = None,
+) -> IngestReport:
+    """Add or replace the documents under ``path`` in ``collection`` and rebuild its index atomically."""
+    _check_collection_name(collection)
+    report = IngestReport(collection)
+    loaded = _load_path(path, report)
+    with db.session() as session:
+        existing = {d.source: d for d in store.documents_of(session, collection)}
+        row = session.get(store.ChatCollection, collection)
+    changed = []
+    for document, file in loaded:
+        known = existing.get(document.source)
+        if known is not None and known.checksum == document.checksum:
+            report.unchanged.append(document.source)
+        else:
+            (report.replaced if known else report.added).append(document.source)
+            changed.append((document, file))
+
+    index = load_index(settings, collection)
+    if changed or index is None:
+        replaced = {d.source for d, _ in changed}
+        kept = [c for c in (index.chunks if index else []) if c.source not in replaced]
+        new_chunks = {d.source: chunk_document(d) for d, _ in changed}
+        _rebuild(settings, collection, kept + [c for chunks in new_chunks.values() for c in chunks])
+        _copy_sources(settings, collection, changed)
+    else:
+        new_chunks = {}
+
+    with db.session() as session:
+        if row is None:
+            row = store.ChatCollection(name=collection, roles=[r.value for r in roles or list(Role)])
+            session.add(row)
+            session.flush()
+        else:
+            row = session.merge(row)
+        if roles is not None:
+            row.roles = [r.value for r in roles]
+        row.title = title or row.title or collection
+        row.contact = contact if contact is not None else row.contact
+        for document, _ in changed:
+            stored = (
+                session.get(store.ChatDocument, existing[document.source].id)
+                if document.source in existing
+                else None
+            )
+            if stored is None:
+                stored = store.ChatDocument(collection=collection, source=document.source)
+                session.add(stored)
+            stored.title, stored.kind, stored.checksum = document.title, document.kind, document.checksum
+            stored.chunks = len(new_chunks[document.source])
+        current = load_index(settings, collection)
+        row.chunks = report.chunks = len(current.chunks) if current else 0
+    return report
+
+
+def _rebuild(settings: Settings, collection: str, chunks: list[Chunk]) -> None:
+    folder = store.index_dir(settings.data_dir, collection)
+    if not chunks:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    index = CollectionIndex.build(collection, chunks, load_embedder(settings), _index_cache_dir(settings))
+    index.save(folder)
+
+
+def _copy_sources(settings: Settings, collection: str, documents: list[tuple[SourceDocument, Path]]) -> None:
+    target_root = store.sources_dir(settings.data_dir, collection)
+    for document, file in documents:
+        target = target_root / document.source
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(file, partial)
+        partial.replace(target)
+
+
+def remove_document(db: Database, settings: Settings, collection: str, source: str) -> IngestReport:
+    """Take one document out of a collection and its index."""
+    with db.session() as session:
+        store.get_collection(session, collection)
+        document = next((d for d in store.documents_of(session, collection) if d.source == source), None)
+        if document is None:
+            raise NotFound(f"Dokumentet '{source}' findes ikke i samlingen '{collection}'.")
+    index = load_index(settings, collection)
+    _rebuild(settings, collection, [c for c in (index.chunks if index else []) if c.source != source])
+    (store.sources_dir(settings.data_dir, collection) / source).unlink(missing_ok=True)
+    with db.session() as session:
+        session.delete(session.get(store.ChatDocument, document.id))
+        current = load_index(settings, collection)
+        store.get_collection(session, collection).chunks = len(current.chunks) if current else 0
+    return IngestReport(collection, replaced=[source])
+
+
+def _shipped_manifest() -> dict[str, dict[str, Any]]:
+    return tomllib.loads((SHIPPED_CORPUS / "collections.toml").read_text(encoding="utf-8"))
+
+
+def pending_shipped_collections(db: Database, settings: Settings) -> list[str]:
+    """Shipped collections not built yet in this data dir."""
+    with db.session() as session:
+        present = {c.name for c in store.list_collections(session)}
+    return [name for name in _shipped_manifest() if name not in present or load_index(settings, name) is None]
+
+
+def ensure_shipped_collections(db: Database, settings: Settings) -> list[IngestReport]:
+    """Build the collections kai ships with on first run (later runs find them and do nothing)."""
+    manifest = _shipped_manifest()
+    return [
+        ingest(
+            db,
+            settings,
+            SHIPPED_CORPUS / manifest[name]["path"],
+            name,
+            title=manifest[name]["title"],
+            roles=[Role(r) for r in manifest[name]["roles"]],
+            contact=manifest[name]["contact"],
+        )
+        for name in pending_shipped_collections(db, settings)
+    ]
+
+
+def list_collections(db: Database, principal: Principal) -> list[store.ChatCollection]:
+    with db.session() as session:
+        return [c for c in store.list_collections(session) if principal.role in c.roles]
+
+
+def source_file(db: Database, settings: Settings, principal: Principal, collection: str, source: str) -> Path:
+    """The stored copy of a cited document, for the citation's link."""
+    _readable(db, principal, collection)
+    root = store.sources_dir(settings.data_dir, collection).resolve()
+    path = (root / source).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(f"Kilden '{source}' findes ikke i samlingen '{collection}'.")
+    return path
+
+
+# --- asking ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Citation:
+    source: str
+    section: str
+    title: str
+    url: str
+    score: float
+
+
+@dataclass
+class ChatReply:
+    answer: Answer
+    answer_id: str
+    conversation_id: str
+
+    def contract(self) -> dict[str, Any]:
+        """The CLI's JSON contract: answer, abstained, citations."""
+        return {
+            "answer": self.answer.text,
+            "abstained": self.answer.abstained,
+            "citations": [vars(c) for c in self.answer.citations],
+        }
+
+
+def _readable(db: Database, principal: Principal, collection: str) -> store.ChatCollection:
+    with db.session() as session:
+        row = store.get_collection(session, collection)
+    if principal.role not in row.roles:
+        raise Forbidden(f"Din rolle ({principal.role}) giver ikke adgang til samlingen '{collection}'.")
+    return row
+
+
+def _citation_url(chunk: Chunk, collection: str) -> str:
+    """The web address of a law (ELI), else kai's copy of the file, with the section's anchor if any."""
+    if chunk.url.startswith(("http://", "https://")):
+        return chunk.url
+    return f"/api/chat/sources/{collection}/{chunk.source}{chunk.url}"
+
+
+def _follow_up_query(question: str, earlier: list[store.ChatAnswer]) -> str:
+    """A short follow-up ("og hvis hun er over 18?") is searched together with the question before it."""
+    if not earlier or len(analyze(question)) >= 6:
+        return question
+    return f"{earlier[-1].question} {question}"
+
+
+@dataclass
+class Answer:
+    """What the bot would say, before anything is stored."""
+
+    text: str
+    abstained: bool
+    confidence: float
+    source: str  # "extractive" | "llm" | "abstained"
+    citations: list[Citation]  # shown with the answer (none when abstaining)
+    ranked: list[Citation]  # every retrieved citation, best first, also when abstaining
+    passages: list[Passage]
+    collections: list[str]
+
+
+def _validated_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise InvalidInput("Spørgsmålet er tomt.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(f"Spørgsmålet er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}).")
+    return question
+
+
+def _searchable_collections(
+    db: Database, principal: Principal, collection: str | None
+) -> list[store.ChatCollection]:
+    if collection is not None:
+        return [_readable(db, principal, collection)]
+    rows = list_collections(db, principal)
+    if not rows:
+        raise Forbidden(f"Din rolle ({principal.role}) har ikke adgang til nogen samling.")
+    return rows
+
+
+def answer_question(
+    settings: Settings, question: str, rows: list[store.ChatCollection], query: str | None = None
+) -> Answer:
+    """Retrieve, decide whether to abstain, and compose the answer. Stores nothing."""
+    indexes = {row.name: index for row in rows if (index := load_index(settings, row.name)) is not None}
+    collection_of = {chunk.id: name for name, index in indexes.items() for chunk in index.chunks}
+    query = query or mask_cpr(question)
+    config = RetrievalConfig.from_settings(settings)
+    embedder, reranker = load_embedder(settings), load_reranker(settings)
+    hits = (
+        search(list(indexes.values()), query, embedder, k=TOP_K, reranker=reranker, config=config)
+        if indexes
+        else []
+    )
+    abstained, confidence = should_abstain(hits, config=config) if hits else (True, 0.0)
+    ranked = [
+        Citation(
+            h.chunk.source,
+            h.chunk.section,
+            h.chunk.title,
+            _citation_url(h.chunk, collection_of[h.chunk.id]),
+            round(h.score, 4),
+        )
+        for h in hits
+    ]
+    names = [row.name for row in rows]
+    if abstained:
+        text = abstention_answer([row.contact for row in rows])
+        return Answer(text, True, confidence, "abstained", [], ranked, [], names)
+    terms = query_terms(
+        query, config
+    )  # with the thesaurus' words: 'BFU' highlights 'børnefaglig undersøgelse'
+    passages = [
+        Passage(h.chunk, h.score, highlight(h.chunk.text, terms, analyze)) for h in hits[:ANSWER_PASSAGES]
+    ]
+    text, source = _compose(settings, question, passages)
+    return Answer(text, False, confidence, source, ranked, ranked, passages, names)
+
+
+def ask(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    question: str,
+    collection: str | None = None,
+    conversation_id: str | None = None,
+) -> ChatReply:
+    """Answer a question for ``principal`` from the collections their role may read, and record it."""
+    started = time.perf_counter()
+    question = _validated_question(question)
+    rows = _searchable_collections(db, principal, collection)
+    with db.session() as session:
+        earlier = store.conversation_turns(session, conversation_id) if conversation_id else []
+    if earlier and earlier[-1].user != principal.name:
+        raise Forbidden("Samtalen tilhører en anden bruger.")
+    answer = answer_question(settings, question, rows, _follow_up_query(mask_cpr(question), earlier))
+    conversation_id = conversation_id or store.new_conversation_id()
+    with db.session() as session:
+        row = store.ChatAnswer(
+            conversation_id=conversation_id,
+            user=principal.name,
+            question=mask_cpr(question),
+            collections=answer.collections,
+            abstained=answer.abstained,
+            confidence=answer.confidence,
+            citations=[vars(c) for c in answer.citations],
+        )
+        session.add(row)
+        session.flush()
+        answer_id = row.id
+        ledger.record(
+            session,
+            service="chatbot",
+            task="ask",
+            volume=1,
+            volume_unit="questions",
+            processing_seconds=time.perf_counter() - started,
+            user=principal.name,
+            outcome="abstained" if answer.abstained else "answered",
+            quality={
+                "confidence": round(answer.confidence, 4),
+                "citations": len(answer.citations),
+                "answer_source": answer.source,
+                "collections": answer.collections,
+            },
+            reference=answer_id,
+        )
+    return ChatReply(answer, answer_id, conversation_id)
+
+
+def _compose(settings: Settings, question: str, passages: list[Passage]) -> tuple[str, str]:
+    """The LLM's answer when configured and every citation in it points to a passage; else extractive."""
+    if settings.llm_url:
+        try:
+            text = LlmClient(settings).chat(llm_messages(mask_cpr(question), passages))
+        except LlmError as exc:
+            log.warning("LLM answer failed (%s); using the extractive answer", type(exc).__name__)
+        else:
+            checked = validated_llm_answer(text, len(passages))
+            if checked is not None:
+                return checked, "llm"
+            log.info("LLM answer cited no or unknown passages; using the extractive answer")
+    return extractive_answer(passages), "extractive"
+
+
+# --- feedback and content gaps --------------------------------------------------------------------------
+
+
+def give_feedback(
+    db: Database, principal: Principal, answer_id: str, helpful: bool, manual_minutes: float | None = None
+) -> None:
+    """A person's verdict on an answer, and how long the manual lookup would have taken them."""
+    if manual_minutes is not None and not 0 <= manual_minutes <= 480:
+        raise InvalidInput("Tidsforbruget skal være mellem 0 og 480 minutter.")
+    with db.session() as session:
+        answer = store.get_answer(session, answer_id)
+        if answer.user != principal.name and principal.role != Role.ADMIN:
+            raise Forbidden("Du kan kun give feedback på dine egne svar.")
+        answer.helpful = helpful
+        quality: dict[str, Any] = {"helpful": helpful, "abstained": answer.abstained}
+        if manual_minutes is not None:
+            quality["manual_minutes"] = manual_minutes
+        ledger.record(
+            session,
+            service="chatbot",
+            task="feedback",
+            volume=1,
+            volume_unit="answers",
+            user=principal.name,
+            outcome="helpful" if helpful else "unhelpful",
+            quality=quality,
+            reference=answer_id,
+        )
+
+
+@dataclass
+class ContentGap:
+    question: str
+    times: int
+    last_asked: str
+    collections: list[str]
+    reason: str  # "ikke fundet" | "ikke hjælpsomt"
+
+
+def content_gaps(db: Database, principal: Principal, limit: int = 200) -> list[ContentGap]:
+    """Questions the guidance did not answer (declined, or marked unhelpful), most frequent first: the
+    editors' (admin, management) list of what the guidance lacks. Questions are CPR-masked, never named."""
+    if principal.role not in (Role.ADMIN, Role.LEDELSE):
+        raise Forbidden("Kun redaktører (admin eller ledelse) kan se listen over huller i vejledningen.")
+    from sqlalchemy import or_, select
+
+    readable = {c.name for c in list_collections(db, principal)}
+    gaps: dict[str, ContentGap] = {}
+    with db.session() as session:
+        rows = session.scalars(
+            select(store.ChatAnswer)
+            .where(or_(store.ChatAnswer.abstained.is_(True), store.ChatAnswer.helpful.is_(False)))
+            .order_by(store.ChatAnswer.created_at)
+        )
+        for row in rows:
+            if not set(row.collections) & readable:
+                continue
+            key = " ".join(analyze(row.question)) or row.question.lower()
+            gap = gaps.get(key)
+            reason = "ikke fundet" if row.abstained else "ikke hjælpsomt"
+            if gap is None:
+                gaps[key] = ContentGap(
+                    row.question, 1, row.created_at.isoformat(), list(row.collections), reason
+                )
+            else:
+                gap.times += 1
+                gap.last_asked = row.created_at.isoformat()
+    return sorted(gaps.values(), key=lambda g: (-g.times, g.last_asked))[:limit]
+
+
+# --- evaluation -----------------------------------------------------------------------------------------
+
+
+def _read_questions(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise NotFound(f"{path} findes ikke.")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path.name}, linje {number}: ugyldig JSON ({exc.msg}).") from exc
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("question"), str)
+            or not isinstance(item.get("relevant", []), list)
+        ):
+            raise InvalidInput(f"{path.name}, linje {number}: mangler 'question' eller 'relevant'.")
+        questions.append(item)
+    if not questions:
+        raise InvalidInput(f"{path.name} indeholder ingen spørgsmål.")
+    return questions
+
+
+def score_answers(items: list[tuple[dict[str, Any], Answer, float]]) -> dict[str, Any]:
+    """The eval figures for (question, answer, milliseconds) triples. Retrieval is scored on the ranked
+    citations (also where the bot declined), abstention separately."""
+    judged = [
+        JudgedRanking(
+            [(c.source, c.section) for c in answer.ranked], question.get("relevant", []), answer.abstained
+        )
+        for question, answer, _ in items
+    ]
+    latencies = [ms for _, _, ms in items]
+    return {
+        "n": len(items),
+        **retrieval_scores(judged),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+    }
+
+
+def evaluate(db: Database, settings: Settings, qa_path: Path, principal: Principal) -> dict[str, Any]:
+    """`kai chatbot eval`: answer every question (in its collection when it names one) and score the answers.
+    Evaluation questions are not recorded: they are not use, and must not count as time saved."""
+    items = []
+    for question in _read_questions(qa_path):
+        started = time.perf_counter()
+        try:
+            rows = _searchable_collections(db, principal, question.get("collection"))
+            answer = answer_question(settings, _validated_question(question["question"]), rows)
+        except KaiError as exc:
+            raise InvalidInput(f"Spørgsmål {question.get('id', '?')}: {exc.message}") from exc
+        items.append((question, answer, (time.perf_counter() - started) * 1000))
+    return score_answers(items)

@@ -1,0 +1,165 @@
+"""The chatbot over HTTP (tokens, roles, answers, feedback, gaps) and the CLI contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from chat_fixtures import bearer
+from services.common.auth import Role
+from services.common.config import Settings
+from services.common.db import Database
+
+KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
+QA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qa" / "dev.jsonl"
+CONTRACT_KEYS = {"answer", "abstained", "citations"}
+CITATION_KEYS = {"source", "section", "title", "url", "score"}
+
+
+@pytest.fixture(scope="module")
+def headers(shipped: tuple[Database, Settings]) -> dict[Role, dict[str, str]]:
+    db, _ = shipped
+    return {role: bearer(db, f"api-{role.value}", role) for role in Role}
+
+
+def test_requests_without_a_valid_token_are_refused(shipped_client: TestClient) -> None:
+    response = shipped_client.post("/api/chat/ask", json={"question": "Hvad er en BFU?"})
+    assert response.status_code == 401 and "token" in response.json()["detail"]
+    wrong = {"Authorization": "Bearer kai_forkert"}
+    assert shipped_client.post("/api/chat/ask", json={"question": "x"}, headers=wrong).status_code == 401
+
+
+def test_caseworker_gets_an_answer_with_citations(
+    shipped_client: TestClient, headers: dict[Role, dict[str, str]]
+) -> None:
+    response = shipped_client.post(
+        "/api/chat/ask",
+        json={
+            "question": "Hvor hurtigt skal vi vurdere en underretning om et barn?",
+            "collection": "barnets-lov",
+        },
+        headers=headers[Role.SAGSBEHANDLER],
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) >= CONTRACT_KEYS
+    assert body["abstained"] is False
+    assert body["citations"] and all(set(c) >= CITATION_KEYS for c in body["citations"])
+    assert body["passages"][0]["highlights"]
+    feedback = shipped_client.post(
+        "/api/chat/feedback",
+        json={"answer_id": body["answer_id"], "helpful": True, "manual_minutes": 15},
+        headers=headers[Role.SAGSBEHANDLER],
+    )
+    assert feedback.status_code == 204
+
+
+def test_staff_may_not_read_the_law_collection(
+    shipped_client: TestClient, headers: dict[Role, dict[str, str]]
+) -> None:
+    staff = headers[Role.MEDARBEJDER]
+    response = shipped_client.post(
+        "/api/chat/ask", json={"question": "Hvad er en BFU?", "collection": "barnets-lov"}, headers=staff
+    )
+    assert response.status_code == 403
+    names = [c["name"] for c in shipped_client.get("/api/chat/collections", headers=staff).json()]
+    assert names == ["it-help"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"question": ""}, 422),
+        ({"question": "x" * 2001}, 422),
+        ({"question": "Hvad er en BFU?", "collection": "findes-ikke"}, 404),
+        ({"collection": "it-help"}, 422),
+    ],
+)
+def test_bad_questions(
+    shipped_client: TestClient, headers: dict[Role, dict[str, str]], body: dict, status: int
+) -> None:
+    response = shipped_client.post("/api/chat/ask", json=body, headers=headers[Role.ADMIN])
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_guide_citations_link_to_a_served_source(
+    shipped_client: TestClient, headers: dict[Role, dict[str, str]]
+) -> None:
+    body = shipped_client.post(
+        "/api/chat/ask",
+        json={
+            "question": "Hvordan sætter jeg en daglig backup af databasen op på admin-sitet?",
+            "collection": "it-help",
+        },
+        headers=headers[Role.IT],
+    ).json()
+    link = body["citations"][0]["url"]
+    assert link.startswith("/api/chat/sources/it-help/os2borgerpc_docs/")
+    document = shipped_client.get(link, headers=headers[Role.IT])
+    assert document.status_code == 200 and len(document.text) > 100
+    escape = shipped_client.get("/api/chat/sources/it-help/../../kai.db", headers=headers[Role.IT])
+    assert escape.status_code == 404
+
+
+def test_gaps_are_for_editors(shipped_client: TestClient, headers: dict[Role, dict[str, str]]) -> None:
+    shipped_client.post(
+        "/api/chat/ask",
+        json={"question": "Hvornår tømmes storskrald i Taastrup?"},
+        headers=headers[Role.MEDARBEJDER],
+    )
+    assert shipped_client.get("/api/chat/gaps", headers=headers[Role.MEDARBEJDER]).status_code == 403
+    gaps = shipped_client.get("/api/chat/gaps", headers=headers[Role.ADMIN]).json()
+    assert any("storskrald" in g["question"] for g in gaps)
+
+
+def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "KAI_DATA_DIR": str(settings.data_dir),
+        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+    }
+    return subprocess.run(
+        [str(KAI), *args], capture_output=True, text=True, env=env, timeout=600, check=False
+    )
+
+
+def test_cli_ask_and_eval_contracts(shipped: tuple[Database, Settings]) -> None:
+    _, settings = shipped
+    asked = _kai(
+        settings, "chatbot", "ask", "Hvor lang tid har vi til en børnefaglig undersøgelse?", "--json"
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) == CONTRACT_KEYS
+    assert all(set(c) == CITATION_KEYS for c in answer["citations"])
+    assert ("retsinformation_2025_282.json", "20") in [
+        (c["source"], c["section"]) for c in answer["citations"]
+    ]
+
+    scored = _kai(settings, "chatbot", "eval", str(QA), "--json")
+    assert scored.returncode == 0, scored.stderr
+    figures = json.loads(scored.stdout)
+    assert set(figures) == {
+        "n",
+        "recall_at_1",
+        "recall_at_5",
+        "mrr",
+        "abstain_rate_unanswerable",
+        "false_abstain_rate",
+        "p50_ms",
+        "p95_ms",
+    }
+    assert figures["n"] == 38
+
+
+def test_cli_errors_are_one_line(shipped: tuple[Database, Settings]) -> None:
+    _, settings = shipped
+    for args in (["chatbot", "ask", "  ", "--json"], ["chatbot", "ask", "Hej", "--collection", "nej"]):
+        result = _kai(settings, *args)
+        assert result.returncode != 0
+        assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr
