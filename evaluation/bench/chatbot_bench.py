@@ -42,9 +42,7 @@ from evaluation.metrics import JudgedRanking, first_hit_rank, percentile, retrie
 from models.embedders import Embedder
 from models.registry import load_embedder
 from services.chatbot import service as chat_service
-from services.chatbot.chunking import chunk_document
 from services.chatbot.index import CollectionIndex, EmbeddingCache, build_bm25, embed_with_cache
-from services.chatbot.ingest import EmptyDocument, load_document
 from services.chatbot.retrieval import RetrievalConfig, search, should_abstain
 from services.chatbot.types import Chunk
 from services.common import auth
@@ -84,18 +82,11 @@ ABLATIONS: dict[str, RetrievalConfig] = {
 
 
 def law_chunks() -> list[Chunk]:
-    files = sorted(p for p in (DATA / "law").glob("*.json") if p.name != OLD_BARNETS_LOV)
-    return [c for p in files for c in chunk_document(load_document(p))]
+    return chat_service.shipped_chunks("barnets-lov")
 
 
 def guide_chunks() -> list[Chunk]:
-    chunks = []
-    for path in sorted((DATA / "it_help_da" / "os2borgerpc_docs").glob("*.md")):
-        try:
-            chunks += chunk_document(load_document(path, f"os2borgerpc_docs/{path.name}"))
-        except EmptyDocument:
-            continue
-    return chunks
+    return chat_service.shipped_chunks("it-help")
 
 
 def read_questions(path: Path) -> list[dict[str, Any]]:

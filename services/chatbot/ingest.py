@@ -588,3 +588,23 @@ def load_document(path: Path, source: str | None = None) -> SourceDocument:
         raise IngestError(f"{source}: filen kan ikke læses (ingen adgang).") from exc
     except OSError as exc:
         raise IngestError(f"{source}: filen kan ikke læses.") from exc
+
+
+# Files in a corpus folder that are about the corpus, not part of it.
+_NOT_CONTENT = re.compile(r"^(LICENSE|LICENCE|COPYING|README|SOURCE)", re.IGNORECASE)
+
+
+def load_folder(folder: Path) -> tuple[list[tuple[SourceDocument, Path]], list[str]]:
+    """Every document under ``folder`` (its source: the path relative to ``folder``), and the files skipped
+    (licences, files of other formats, documents without text). An unreadable document raises."""
+    documents, skipped = [], []
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        source = file.relative_to(folder).as_posix()
+        if file.name.startswith(".") or _NOT_CONTENT.match(file.name) or file.suffix.lower() not in LOADERS:
+            skipped.append(source)
+            continue
+        try:
+            documents.append((load_document(file, source), file))
+        except EmptyDocument:
+            skipped.append(source)
+    return documents, skipped

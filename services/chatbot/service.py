@@ -28,7 +28,7 @@ from services.chatbot.answer import (
 )
 from services.chatbot.chunking import chunk_document
 from services.chatbot.index import CollectionIndex, analyze
-from services.chatbot.ingest import LOADERS, EmptyDocument, IngestError, load_document
+from services.chatbot.ingest import LOADERS, IngestError, load_document, load_folder
 from services.chatbot.retrieval import RetrievalConfig, query_terms, search, should_abstain
 from services.chatbot.types import Chunk, SourceDocument
 from services.common import ledger
@@ -46,8 +46,6 @@ MAX_QUESTION_CHARS = 2000
 TOP_K = 5
 ANSWER_PASSAGES = 3
 _COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-# Files in a corpus folder that are about the corpus, not part of it.
-_NOT_CONTENT = re.compile(r"^(LICENSE|LICENCE|COPYING|README|SOURCE)", re.IGNORECASE)
 
 
 # --- collections and ingest -----------------------------------------------------------------------------
@@ -75,28 +73,23 @@ def _load_path(path: Path, report: IngestReport) -> list[tuple[SourceDocument, P
     """Every document under ``path``; one unreadable document fails the whole ingest (nothing half-done)."""
     if not path.exists():
         raise NotFound(f"{path} findes ikke.")
-    if path.is_file():
-        try:
+    try:
+        if path.is_file():
             return [(load_document(path, path.name), path)]
-        except IngestError as exc:
-            raise InvalidInput(str(exc)) from exc
-    documents = []
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        source = file.relative_to(path).as_posix()
-        if file.name.startswith(".") or _NOT_CONTENT.match(file.name) or file.suffix.lower() not in LOADERS:
-            report.skipped.append(source)
-            continue
-        try:
-            documents.append((load_document(file, source), file))
-        except EmptyDocument:
-            report.skipped.append(source)
-        except IngestError as exc:
-            raise InvalidInput(str(exc)) from exc
+        documents, report.skipped = load_folder(path)
+    except IngestError as exc:
+        raise InvalidInput(str(exc)) from exc
     if not documents:
         raise InvalidInput(
             f"{path} indeholder ingen dokumenter, der kan indlæses ({', '.join(sorted(LOADERS))})."
         )
     return documents
+
+
+def shipped_chunks(collection: str) -> list[Chunk]:
+    """The chunks of a collection kai ships, straight from its corpus folder (for tests and benchmarks)."""
+    documents, _ = load_folder(SHIPPED_CORPUS / _shipped_manifest()[collection]["path"])
+    return [chunk for document, _ in documents for chunk in chunk_document(document)]
 
 
 def _index_cache_dir(settings: Settings) -> Path:

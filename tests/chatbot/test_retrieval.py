@@ -18,9 +18,7 @@ import pytest
 from models.embedders import Embedder
 from models.registry import load_embedder
 from services.chatbot import index as index_module
-from services.chatbot.chunking import chunk_document
 from services.chatbot.index import CollectionIndex
-from services.chatbot.ingest import EmptyDocument, load_document
 from services.chatbot.retrieval import (
     Hit,
     RetrievalConfig,
@@ -28,6 +26,7 @@ from services.chatbot.retrieval import (
     search,
     should_abstain,
 )
+from services.chatbot.service import shipped_chunks
 from services.chatbot.types import Chunk
 from services.common.config import Settings
 
@@ -40,18 +39,11 @@ BARNETS_LOV = "retsinformation_2025_282.json"
 
 
 def _law_chunks() -> list[Chunk]:
-    files = sorted(p for p in (DATA / "law").glob("*.json") if p.name != OLD_BARNETS_LOV)
-    return [c for p in files for c in chunk_document(load_document(p))]
+    return shipped_chunks("barnets-lov")
 
 
 def _guide_chunks() -> list[Chunk]:
-    chunks = []
-    for path in sorted((DATA / "it_help_da" / "os2borgerpc_docs").glob("*.md")):
-        try:
-            chunks += chunk_document(load_document(path, f"os2borgerpc_docs/{path.name}"))
-        except EmptyDocument:
-            continue
-    return chunks
+    return shipped_chunks("it-help")
 
 
 def _cached_index(name: str, chunks: list[Chunk], embedder: Embedder) -> CollectionIndex:
