@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +90,47 @@ class Settings(BaseSettings):
         "question is below this (0-1; calibrated for the bundled e5 embedder on the dev set).",
     )
 
+    # Mail sorting: the IMAP watcher (`kai mailsort watch`)
+    imap_host: str | None = Field(
+        None, description="IMAP server the watcher polls; the watcher is off without it."
+    )
+    imap_port: int = Field(993, description="IMAP port: 993 for imap_tls=ssl, usually 143 for starttls.")
+    imap_user: str | None = Field(None, description="IMAP login name.")
+    imap_password: SecretStr | None = Field(None, description="IMAP password (never logged).")
+    imap_folder: str = Field(
+        "INBOX",
+        description="The folder whose new mails are routed, as the server names it (e.g. "
+        "'INBOX.Borgerpost'). kai only reads it: mails are neither moved, deleted nor marked as read.",
+    )
+    imap_tls: Literal["ssl", "starttls", "none"] = Field(
+        "ssl",
+        description="'ssl' (TLS from the start), 'starttls', or 'none' (plain text: refused unless the host "
+        "is this machine, e.g. a local TLS tunnel).",
+    )
+    imap_ca_file: Path | None = Field(
+        None,
+        description="PEM file with the CA (or self-signed certificate) to trust for the IMAP server, instead "
+        "of the system's CAs. The server's certificate and host name are always verified.",
+    )
+    imap_poll_seconds: float = Field(60.0, description="Seconds between two polls of the IMAP folder.")
+    imap_timeout_seconds: float = Field(60.0, description="Network timeout for one IMAP operation.")
+    imap_max_mail_mb: int = Field(
+        100,
+        description="Mails larger than this (MB, as the server counts) are not downloaded; they are recorded "
+        "as failed and stay in the folder for a person.",
+    )
+
+    # Mail sorting
+    mail_target_precision: float = Field(
+        0.95,
+        ge=0.5,
+        le=1.0,
+        description="Precision automatic routing must reach per queue (cross-validated).",
+    )
+    mail_max_mb: int = Field(
+        50, description="Largest mail accepted for routing through the API or CLI, in MB."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -99,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def resolved_model_cache_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def mail_max_bytes(self) -> int:
+        return self.mail_max_mb * 1024 * 1024
 
     @property
     def max_upload_bytes(self) -> int:

@@ -51,6 +51,8 @@ class Database:
         import services.common.auth
         import services.common.jobs
         import services.common.ledger
+        import services.mailsort.imap
+        import services.mailsort.store
         import services.minutes.store  # noqa: F401
 
         Base.metadata.create_all(self.engine)
