@@ -19,10 +19,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from imap_server import DovecotServer, dovecot_binary, openssl_binary, start_dovecot
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from imap_server import DovecotServer, dovecot_binary, openssl_binary, start_dovecot
 from services.common.config import Settings
 from services.common.db import Database, open_database
 from services.common.errors import ConfigurationError
