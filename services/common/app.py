@@ -16,6 +16,7 @@ from services.common.db import open_database
 from services.common.errors import KaiError
 from services.common.jobs import InProcessJobRunner, JobHandler
 from services.common.privacy import install_log_masking
+from services.mailsort import router as mailsort_router
 from services.minutes import router as minutes_router
 from services.minutes import service as minutes_service
 
@@ -83,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(minutes_router.router)
     app.include_router(chatbot_router.router)
+    app.include_router(mailsort_router.router)
     return app

@@ -10,6 +10,7 @@ import typer
 from services.chatbot.cli import app as chatbot_app
 from services.common.privacy import install_log_masking
 from services.common.users_cli import tokens_app, users_app
+from services.mailsort.cli import app as mailsort_app
 from services.minutes.cli import app as minutes_app
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(minutes_app, name="minutes")
 app.add_typer(chatbot_app, name="chatbot")
+app.add_typer(mailsort_app, name="mailsort")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 
@@ -45,16 +47,18 @@ def serve(
 @app.command("prepare-models")
 def prepare_models() -> None:
     """Prepare everything kai needs offline, once: Whisper joined and verified, the speaker encoder, the
-    embedder, and the shipped guidance collections indexed (the first time takes a few minutes)."""
+    embedder, the shipped guidance collections indexed and the default mail model trained (the first time
+    takes a few minutes)."""
     from models.registry import load_embedder, load_voice_encoder, whisper_model_dir
     from services.chatbot import service as chatbot
     from services.common.config import get_settings
     from services.common.console import console, exit_on_error, progress_bar
     from services.common.db import open_database
+    from services.mailsort import service as mailsort
 
     settings = get_settings()
     with exit_on_error(), progress_bar() as bar:
-        task = bar.add_task("Whisper", total=4)
+        task = bar.add_task("Whisper", total=5)
         path = whisper_model_dir(settings)
         bar.update(task, advance=1, description="Talergenkendelse")
         load_voice_encoder("cpu")
@@ -62,8 +66,10 @@ def prepare_models() -> None:
         load_embedder(settings)
         bar.update(task, advance=1, description="Vejledningssamlinger (første gang: nogle minutter)")
         settings.prepare_dirs()
-        built = chatbot.ensure_shipped_collections(open_database(settings.resolved_database_url), settings)
+        db = open_database(settings.resolved_database_url)
+        built = chatbot.ensure_shipped_collections(db, settings)
+        bar.update(task, advance=1, description="Postsorteringsmodel (første gang: trænes på eksempelmails)")
+        _, mail_model = mailsort.active_router(db, settings)
         bar.update(task, advance=1, description="Klar")
-    console.print(
-        f"Whisper: {path}\nSamlinger bygget nu: {', '.join(r.collection for r in built) or 'ingen (fandtes)'}"
-    )
+    collections = ", ".join(r.collection for r in built) or "ingen (fandtes)"
+    console.print(f"Whisper: {path}\nSamlinger bygget nu: {collections}\nPostsorteringsmodel: {mail_model}")

@@ -1,0 +1,79 @@
+"""HTTP layer of mail sorting: parse, call one service function, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from services.common.auth import Principal, PrincipalDep, Role, require_roles
+from services.common.deps import DatabaseDep, SettingsDep
+from services.mailsort import service
+from services.mailsort.schemas import DecisionIn, MailIn, ModelOut, RetrainOut, RoutedOut
+
+router = APIRouter(prefix="/api/mail", tags=["mailsort"])
+# Mail clerks' work (review, corrections, models) belongs to IT and admin.
+Clerk = Annotated[Principal, Depends(require_roles(Role.IT, Role.ADMIN))]
+
+
+@router.post("/route", response_model=RoutedOut)
+def route(body: MailIn, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep) -> RoutedOut:
+    result = service.route_fields(
+        db, settings, body.sender, body.to, body.subject, body.body, user=principal.name
+    )
+    return RoutedOut.model_validate(result.mail)
+
+
+@router.post(
+    "/route/raw",
+    response_model=RoutedOut,
+    openapi_extra={"requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
+)
+async def route_raw(
+    request: Request, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
+) -> RoutedOut:
+    raw = await request.body()
+    result = service.route_raw(db, settings, raw, user=principal.name)
+    return RoutedOut.model_validate(result.mail)
+
+
+@router.get("/mails", response_model=list[RoutedOut])
+def mails(db: DatabaseDep, _: Clerk) -> list[RoutedOut]:
+    return [RoutedOut.model_validate(m) for m in service.recent_mails(db)]
+
+
+@router.get("/review", response_model=list[RoutedOut])
+def review(db: DatabaseDep, _: Clerk) -> list[RoutedOut]:
+    return [RoutedOut.model_validate(m) for m in service.review_queue(db)]
+
+
+@router.post("/mails/{mail_id}/queue", response_model=RoutedOut)
+def decide(
+    mail_id: str, body: DecisionIn, db: DatabaseDep, settings: SettingsDep, principal: Clerk
+) -> RoutedOut:
+    return RoutedOut.model_validate(service.decide(db, settings, mail_id, body.queue, principal.name))
+
+
+@router.get("/queues")
+def queues(db: DatabaseDep, settings: SettingsDep, _: PrincipalDep) -> list[dict]:
+    return service.queues(db, settings)
+
+
+@router.get("/models", response_model=list[ModelOut])
+def models(db: DatabaseDep, _: Clerk) -> list[ModelOut]:
+    return [ModelOut.model_validate(m) for m in service.list_models(db)]
+
+
+@router.post("/models/retrain", response_model=RetrainOut)
+def retrain(db: DatabaseDep, settings: SettingsDep, _: Clerk) -> RetrainOut:
+    return RetrainOut.model_validate(vars(service.retrain(db, settings)))
+
+
+@router.post("/models/{version}/restore", response_model=ModelOut)
+def restore(version: str, db: DatabaseDep, _: Clerk) -> ModelOut:
+    return ModelOut.model_validate(service.restore_model(db, version))
+
+
+@router.get("/drift")
+def drift(db: DatabaseDep, _: Clerk) -> list[dict]:
+    return service.drift_report(db)

@@ -1,0 +1,423 @@
+"""Mail sorting use cases: route a mail, let a person decide or correct, retrain and promote, evaluate.
+The same functions serve the API, the CLI and the IMAP watcher."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from evaluation.metrics import classification_scores
+from services.common import ledger
+from services.common.config import Settings
+from services.common.db import Database, utcnow
+from services.common.errors import Conflict, InvalidInput
+from services.common.privacy import contains_cpr, mask_cpr
+from services.mailsort import store
+from services.mailsort.imap import ImapMessageInfo
+from services.mailsort.model import TrainedRouter, train_and_compare, train_router
+from services.mailsort.parse import MailParseError, parse_fields, parse_message
+from services.mailsort.readers import read_labelled
+from services.mailsort.types import LabelledMail, ParsedMail
+from services.mailsort.urgency import is_urgent
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TRAINING = Path(__file__).parent / "data" / "mail_da_dev.jsonl"
+# `kai mailsort eval --json` prints exactly these (plus n): a contract checked from outside.
+EVAL_KEYS = ("accuracy", "macro_f1", "auto_coverage", "auto_precision")
+
+
+# --- models ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _load_router(path: str) -> TrainedRouter:
+    """A model file is loaded once per process; a new version is a new file."""
+    return TrainedRouter.load(Path(path))
+
+
+def _store_model(
+    db: Database, settings: Settings, router: TrainedRouter, corrections: int, note: str, *, active: bool
+) -> store.MailModel:
+    folder = store.models_dir(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    file = f"router-{router.version}.joblib"
+    router.save(folder / file)
+    with db.session() as session:
+        row = store.MailModel(
+            version=router.version,
+            file=file,
+            trained_on=router.trained_on,
+            corrections=corrections,
+            metrics=router.metrics,
+            note=note,
+            active=False,
+        )
+        session.add(row)
+        if active:
+            _activate(session, row)
+    return row
+
+
+def _activate(session: Any, row: store.MailModel) -> None:
+    for other in store.list_models(session):
+        other.active = False
+    session.flush()
+    row.active = True
+
+
+def active_router(db: Database, settings: Settings) -> tuple[TrainedRouter, str]:
+    """The model that routes now; the first call on a new installation trains the shipped default."""
+    with db.session() as session:
+        row = store.active_model(session)
+    if row is None:
+        row = train_default_model(db, settings)
+    return _load_router(str(store.models_dir(settings.data_dir) / row.file)), row.version
+
+
+def train_default_model(db: Database, settings: Settings) -> store.MailModel:
+    router = train_router(
+        list(read_labelled(DEFAULT_TRAINING)), target_precision=settings.mail_target_precision
+    )
+    return _store_model(
+        db, settings, router, 0, "Standardmodel trænet på kai's danske eksempelmails", active=True
+    )
+
+
+def train_from_file(db: Database, settings: Settings, path: Path) -> store.MailModel:
+    """`kai mailsort train DATA`: a new model from a file in any supported format, made active."""
+    router = train_router(_labelled(path), target_precision=settings.mail_target_precision)
+    return _store_model(db, settings, router, 0, f"Trænet på {path.name}", active=True)
+
+
+def _labelled(path: Path) -> list[LabelledMail]:
+    mails = [m for m in read_labelled(path) if m.queue]
+    if not mails:
+        raise InvalidInput(f"{path.name} indeholder ingen mails med en kø.")
+    return mails
+
+
+def list_models(db: Database) -> list[store.MailModel]:
+    with db.session() as session:
+        return store.list_models(session)
+
+
+def restore_model(db: Database, version: str) -> store.MailModel:
+    """Make an earlier version the active one again."""
+    with db.session() as session:
+        row = store.get_model(session, version)
+        _activate(session, row)
+    return row
+
+
+# --- routing ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RouteResult:
+    mail: store.RoutedMail
+
+    def contract(self) -> dict[str, Any]:
+        """The CLI's JSON: queue, confidence, auto, contains_cpr, urgent, explanation."""
+        return {
+            "queue": self.mail.queue,
+            "confidence": round(self.mail.confidence, 4),
+            "auto": self.mail.auto,
+            "contains_cpr": self.mail.contains_cpr,
+            "urgent": self.mail.urgent,
+            "explanation": list(self.mail.explanation),
+        }
+
+
+def _masked_fields(mail: ParsedMail) -> dict[str, str]:
+    return {
+        "subject": mask_cpr(mail.subject),
+        "new_text": mask_cpr(mail.new_text),
+        "quoted_text": mask_cpr(mail.quoted_text),
+        "to": mail.to,
+        "sender": mail.sender,
+    }
+
+
+def route_mail(
+    db: Database, settings: Settings, mail: ParsedMail, *, source: str = "api", user: str | None = None
+) -> RouteResult:
+    """Route one parsed mail: automatically when the model is sure enough for its queue, else to review."""
+    started = time.perf_counter()
+    router, version = active_router(db, settings)
+    decision = router.route(mail)
+    flagged_cpr = contains_cpr(mail.text)
+    urgent = is_urgent(mail).urgent
+    row = store.RoutedMail(
+        source=source,
+        message_id=mail.message_id[:300],
+        sender=mail.sender[:300],
+        mailbox=mail.to[:300],
+        subject=mask_cpr(mail.subject)[:500],
+        text=_masked_fields(mail),
+        model_version=version,
+        queue=decision.queue,
+        confidence=decision.confidence,
+        auto=decision.auto,
+        suggestions=[{"queue": q, "probability": round(p, 4)} for q, p in decision.top3],
+        explanation=list(decision.explanation),
+        contains_cpr=flagged_cpr,
+        urgent=urgent,
+        problems=list(mail.problems),
+        status=store.MailStatus.AUTO if decision.auto else store.MailStatus.REVIEW,
+        final_queue=decision.queue if decision.auto else None,
+    )
+    with db.session() as session:
+        session.add(row)
+        session.flush()
+        ledger.record(
+            session,
+            service="mailsort",
+            task="route",
+            volume=1,
+            volume_unit="mails",
+            processing_seconds=time.perf_counter() - started,
+            user=user,
+            outcome="auto" if decision.auto else "manual",
+            quality={
+                "queue": decision.queue,
+                "confidence": round(decision.confidence, 4),
+                "model": version,
+                "contains_cpr": flagged_cpr,
+                "urgent": urgent,
+            },
+            reference=row.id,
+        )
+    log.info("Mail %s routed: %s (auto=%s)", row.id, row.queue, row.auto)
+    return RouteResult(row)
+
+
+def route_raw(
+    db: Database, settings: Settings, raw: bytes, *, source: str = "api", user: str | None = None
+) -> RouteResult:
+    """Route an RFC 822 mail. An unreadable mail raises ``InvalidInput`` (the watcher keeps it for review)."""
+    if len(raw) > settings.mail_max_bytes:
+        raise InvalidInput(f"Mailen er større end grænsen på {settings.mail_max_bytes // (1024 * 1024)} MB.")
+    try:
+        mail = parse_message(raw)
+    except MailParseError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return route_mail(db, settings, mail, source=source, user=user)
+
+
+def keep_unreadable(db: Database, raw: bytes, reason: str, *, source: str) -> store.RoutedMail:
+    """A mail that cannot be parsed still lands in the review queue, so no mail is lost."""
+    row = store.RoutedMail(
+        source=source,
+        subject="(kunne ikke læses)",
+        problems=[reason],
+        status=store.MailStatus.REVIEW,
+        contains_cpr=contains_cpr(raw.decode("latin-1", errors="replace")),
+    )
+    with db.session() as session:
+        session.add(row)
+        session.flush()
+        ledger.record(
+            session,
+            service="mailsort",
+            task="route",
+            volume=1,
+            volume_unit="mails",
+            outcome="manual",
+            quality={"queue": None, "unreadable": True},
+            reference=row.id,
+        )
+    return row
+
+
+def imap_route_step(db: Database, settings: Settings) -> Callable[[bytes, ImapMessageInfo], str]:
+    """The watcher's routing step: route a fetched mail, or keep an unreadable one for review, so no mail is
+    lost; a mail already routed (the same Message-ID, on a retry after a crash) is not routed again."""
+
+    def route(raw: bytes, info: ImapMessageInfo) -> str:
+        if info.attempt > 1 and info.message_id and _already_routed(db, info.message_id):
+            return "routed"
+        try:
+            result = route_raw(db, settings, raw, source="imap")
+        except InvalidInput as exc:
+            keep_unreadable(db, raw, exc.message, source="imap")
+            return "manual"
+        return "routed" if result.mail.auto else "manual"
+
+    return route
+
+
+def _already_routed(db: Database, message_id: str) -> bool:
+    from sqlalchemy import select
+
+    with db.session() as session:
+        query = select(store.RoutedMail.id).where(store.RoutedMail.message_id == message_id[:300])
+        return session.scalar(query.limit(1)) is not None
+
+
+def route_fields(
+    db: Database,
+    settings: Settings,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    user: str | None = None,
+) -> RouteResult:
+    if not (subject.strip() or body.strip()):
+        raise InvalidInput("Mailen har hverken emne eller tekst.")
+    return route_mail(db, settings, parse_fields(sender, to, subject, body), user=user)
+
+
+# --- people decide --------------------------------------------------------------------------------------
+
+
+def decide(db: Database, settings: Settings, mail_id: str, queue: str, user: str | None) -> store.RoutedMail:
+    """A person sets the queue: a decision for a mail in review, a correction for an automatic one."""
+    router, _ = active_router(db, settings)
+    if queue not in router.queues:
+        raise InvalidInput(f"Ukendt kø '{queue}'. Kendte køer: {', '.join(sorted(router.queues))}.")
+    with db.session() as session:
+        mail = store.get_mail(session, mail_id)
+        if mail.final_queue == queue and mail.status != store.MailStatus.REVIEW:
+            raise Conflict(f"Mailen ligger allerede i køen '{queue}'.")
+        was_auto = mail.status in (store.MailStatus.AUTO, store.MailStatus.CORRECTED)
+        mail.final_queue, mail.decided_by, mail.decided_at = queue, user, utcnow()
+        mail.status = store.MailStatus.CORRECTED if was_auto else store.MailStatus.DECIDED
+        ledger.record(
+            session,
+            service="mailsort",
+            task="correction" if was_auto else "decision",
+            volume=1,
+            volume_unit="mails",
+            user=user,
+            outcome="misrouted" if was_auto else "decided",
+            quality={"model_queue": mail.queue, "queue": queue, "confidence": round(mail.confidence, 4)},
+            reference=mail.id,
+        )
+    return mail
+
+
+def review_queue(db: Database, limit: int = 200) -> list[store.RoutedMail]:
+    with db.session() as session:
+        return store.mails_with_status(session, store.MailStatus.REVIEW, limit)
+
+
+def recent_mails(db: Database, limit: int = 200) -> list[store.RoutedMail]:
+    from sqlalchemy import select
+
+    with db.session() as session:
+        query = select(store.RoutedMail).order_by(store.RoutedMail.received_at.desc()).limit(limit)
+        return list(session.scalars(query))
+
+
+def get_mail(db: Database, mail_id: str) -> store.RoutedMail:
+    with db.session() as session:
+        return store.get_mail(session, mail_id)
+
+
+def queues(db: Database, settings: Settings) -> list[dict[str, Any]]:
+    """The active model's queues with their automatic-routing thresholds and cross-validated precision."""
+    router, version = active_router(db, settings)
+    per_queue = router.metrics.get("per_queue", {})
+    return [
+        {"queue": q, "threshold": router.thresholds.get(q), **per_queue.get(q, {}), "model": version}
+        for q in router.queues
+    ]
+
+
+# --- retraining ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RetrainReport:
+    candidate: str
+    current: str
+    promoted: bool
+    reason: str
+    corrections: int
+    candidate_metrics: dict[str, Any]
+    current_metrics: dict[str, Any]
+
+
+def _taught(db: Database) -> list[LabelledMail]:
+    with db.session() as session:
+        rows = store.taught_mails(session)
+    return [
+        LabelledMail(
+            parse_fields(
+                r.text.get("sender", ""),
+                r.text.get("to", ""),
+                r.text.get("subject", ""),
+                r.text.get("new_text", ""),
+            ),
+            r.final_queue,
+            r.id,
+        )
+        for r in rows
+        if r.final_queue
+    ]
+
+
+def retrain(db: Database, settings: Settings, training: Path | None = None) -> RetrainReport:
+    """Train a candidate on the base data plus every person's decision and correction, compare it with the
+    active model on a held-out split, and promote it only if it is not worse."""
+    current, current_version = active_router(db, settings)
+    corrections = _taught(db)
+    base = _labelled(training or DEFAULT_TRAINING)
+    candidate_data = base + corrections
+    comparison = train_and_compare(candidate_data, current, target_precision=settings.mail_target_precision)
+    note = f"Gentrænet med {len(corrections)} rettelser"
+    row = _store_model(db, settings, comparison.candidate, len(corrections), note, active=comparison.promote)
+    return RetrainReport(
+        candidate=row.version,
+        current=current_version,
+        promoted=comparison.promote,
+        reason=comparison.reason,
+        corrections=len(corrections),
+        candidate_metrics=comparison.candidate_metrics,
+        current_metrics=comparison.current_metrics,
+    )
+
+
+# --- evaluation and drift ------------------------------------------------------------------------------
+
+
+def evaluate(settings: Settings, train_path: Path, test_path: Path) -> dict[str, Any]:
+    """`kai mailsort eval --train TRAIN TEST`: train on TRAIN, score on TEST (nothing is stored)."""
+    router = train_router(_labelled(train_path), target_precision=settings.mail_target_precision)
+    test = _labelled(test_path)
+    decisions = router.route_many([m.mail for m in test])
+    scores = classification_scores([m.queue for m in test], decisions)
+    return {"n": len(test), **{key: scores[key] for key in EVAL_KEYS}}
+
+
+def drift_report(db: Database) -> list[dict[str, Any]]:
+    """Per ISO week: mails, mean confidence, share routed automatically, corrections, and the queue mix."""
+    weeks: dict[str, list[store.RoutedMail]] = defaultdict(list)
+    for mail in recent_mails(db, limit=100_000):
+        received = mail.received_at if mail.received_at.tzinfo else mail.received_at.replace(tzinfo=UTC)
+        year, week, _ = received.isocalendar()
+        weeks[f"{year}-W{week:02d}"].append(mail)
+    report = []
+    for week in sorted(weeks):
+        mails = weeks[week]
+        report.append(
+            {
+                "week": week,
+                "mails": len(mails),
+                "mean_confidence": round(sum(m.confidence for m in mails) / len(mails), 4),
+                "auto_share": round(sum(m.auto for m in mails) / len(mails), 4),
+                "corrected": sum(m.status == store.MailStatus.CORRECTED for m in mails),
+                "queues": dict(Counter(m.final_queue or m.queue or "?" for m in mails).most_common()),
+            }
+        )
+    return report

@@ -1,0 +1,106 @@
+"""Persistence of mail sorting: routed mails (with the decision and any correction) and model versions.
+
+A routed mail keeps the CPR-masked text the model saw, so that corrections can teach the next model; the
+model files themselves live under ``<data dir>/mailsort/models/``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from services.common.db import Base, utcnow
+from services.common.errors import NotFound
+
+
+class MailStatus:
+    AUTO = "auto"  # routed automatically
+    REVIEW = "review"  # waiting for a person
+    DECIDED = "decided"  # a person chose the queue (from review)
+    CORRECTED = "corrected"  # routed automatically, then re-routed by a person
+
+
+class RoutedMail(Base):
+    __tablename__ = "mail_routed"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(16), default="api")  # api | cli | imap
+    message_id: Mapped[str] = mapped_column(String(300), default="", index=True)
+    sender: Mapped[str] = mapped_column(String(300), default="")
+    mailbox: Mapped[str] = mapped_column(String(300), default="")  # the To address
+    subject: Mapped[str] = mapped_column(String(500), default="")  # CPR-masked
+    text: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # CPR-masked fields the model reads
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    queue: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the model's choice
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    suggestions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # top 3: queue, probability
+    explanation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contains_cpr: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # why it could not be routed normally
+    status: Mapped[str] = mapped_column(String(16), default=MailStatus.REVIEW, index=True)
+    final_queue: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class MailModel(Base):
+    """One trained routing model; exactly one is active."""
+
+    __tablename__ = "mail_models"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file: Mapped[str] = mapped_column(String(300))  # file name under the models folder
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    trained_on: Mapped[int] = mapped_column(Integer, default=0)
+    corrections: Mapped[int] = mapped_column(Integer, default=0)  # corrected mails included
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cross-validated
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+def models_dir(data_dir: Path) -> Path:
+    return data_dir / "mailsort" / "models"
+
+
+def active_model(session: Session) -> MailModel | None:
+    return session.scalar(select(MailModel).where(MailModel.active.is_(True)))
+
+
+def get_model(session: Session, version: str) -> MailModel:
+    model = session.get(MailModel, version)
+    if model is None:
+        raise NotFound(f"Modelversionen '{version}' findes ikke.")
+    return model
+
+
+def list_models(session: Session) -> list[MailModel]:
+    return list(session.scalars(select(MailModel).order_by(MailModel.created_at.desc())))
+
+
+def get_mail(session: Session, mail_id: str) -> RoutedMail:
+    mail = session.get(RoutedMail, mail_id)
+    if mail is None:
+        raise NotFound(f"Mailen {mail_id} findes ikke.")
+    return mail
+
+
+def mails_with_status(session: Session, status: str, limit: int = 200) -> list[RoutedMail]:
+    query = select(RoutedMail).where(RoutedMail.status == status).order_by(RoutedMail.received_at)
+    return list(session.scalars(query.limit(limit)))
+
+
+def taught_mails(session: Session) -> list[RoutedMail]:
+    """Mails whose queue a person decided or corrected: what the next model learns from."""
+    return list(
+        session.scalars(
+            select(RoutedMail).where(RoutedMail.status.in_([MailStatus.DECIDED, MailStatus.CORRECTED]))
+        )
+    )

@@ -1,0 +1,69 @@
+"""Mail sorting over HTTP: tokens, roles, raw and JSON mail, review and correction."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from fastapi.testclient import TestClient
+
+from services.common import auth
+from services.common.config import Settings
+from services.common.db import open_database
+
+
+def _headers(settings: Settings) -> dict[auth.Role, dict[str, str]]:
+    db = open_database(settings.resolved_database_url)
+    headers = {}
+    for role in (auth.Role.MEDARBEJDER, auth.Role.IT):
+        auth.add_user(db, f"mail-{role.value}", role)
+        headers[role] = {"Authorization": f"Bearer {auth.create_token(db, f'mail-{role.value}')[1]}"}
+    db.dispose()
+    return headers
+
+
+def test_route_review_and_correct_over_http(client: TestClient, settings: Settings) -> None:
+    headers = _headers(settings)
+    staff, it = headers[auth.Role.MEDARBEJDER], headers[auth.Role.IT]
+    assert client.post("/api/mail/route", json={"subject": "x", "body": "y"}).status_code == 401
+
+    routed = client.post(
+        "/api/mail/route",
+        json={
+            "from": "Bo <bo@example.dk>",
+            "to": "post@kommune.dk",
+            "subject": "Storskrald",
+            "body": "Hvornår bliver der hentet storskrald på Kirkevej? Jeg har et gammelt køleskab.",
+        },
+        headers=staff,
+    )
+    assert routed.status_code == 200, routed.text
+    body = routed.json()
+    assert body["queue"] == "teknik-miljoe" and len(body["suggestions"]) == 3
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.dk", "it@kommune.dk", "Nyt password"
+    message.set_content("Jeg er låst ude af min pc efter ferien og skal have nulstillet mit password.")
+    raw = client.post("/api/mail/route/raw", content=bytes(message), headers=staff)
+    assert raw.status_code == 200 and raw.json()["queue"] == "it-support"
+    assert client.post("/api/mail/route/raw", content=b"", headers=staff).status_code == 422
+
+    # Only IT (and admin) see the mails and correct routings.
+    assert client.get("/api/mail/review", headers=staff).status_code == 403
+    assert (
+        client.post(
+            f"/api/mail/mails/{body['id']}/queue", json={"queue": "oekonomi"}, headers=staff
+        ).status_code
+        == 403
+    )
+    corrected = client.post(f"/api/mail/mails/{body['id']}/queue", json={"queue": "oekonomi"}, headers=it)
+    assert corrected.status_code == 200 and corrected.json()["final_queue"] == "oekonomi"
+    assert (
+        client.post("/api/mail/mails/findesikke/queue", json={"queue": "oekonomi"}, headers=it).status_code
+        == 404
+    )
+    assert {m["id"] for m in client.get("/api/mail/mails", headers=it).json()} >= {
+        body["id"],
+        raw.json()["id"],
+    }
+    assert [m["active"] for m in client.get("/api/mail/models", headers=it).json()] == [True]
+    assert len(client.get("/api/mail/queues", headers=staff).json()) == 10

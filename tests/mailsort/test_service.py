@@ -1,0 +1,163 @@
+"""Mail sorting use cases on the real default model: route, review, correct, retrain, restore, drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from services.common.config import Settings
+from services.common.db import Database
+from services.common.errors import Conflict, InvalidInput
+from services.common.ledger import UsageEvent
+from services.mailsort import service, store
+
+KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
+DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mail_da" / "dev.jsonl"
+
+
+def _eml(subject: str, body: str, to: str = "post@kommune.dk") -> bytes:
+    message = EmailMessage()
+    message["From"] = "Borger <borger@example.dk>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{abs(hash((subject, body)))}@example.dk>"
+    message.set_content(body)
+    return bytes(message)
+
+
+PRINTER = _eml(
+    "Printeren på 2. sal virker ikke",
+    "Hej IT\n\nPrinteren ved kopirummet melder papirstop, men der er intet papir i klemme. "
+    "Kan I hjælpe?\n\nMvh Lars",
+    "it@kommune.dk",
+)
+WORRY = _eml(
+    "Bekymring for en dreng i 3. klasse",
+    "Jeg er lærer og er bekymret for en elev, cpr 010115-1234, som kommer sulten og med blå mærker. "
+    "Han siger, han ikke tør gå hjem i dag.\n\nVenlig hilsen\nKaren",
+)
+
+
+def test_route_writes_a_review_or_auto_row_and_a_ledger_row(db: Database, settings: Settings) -> None:
+    result = service.route_raw(db, settings, PRINTER)
+    decision = result.contract()
+    assert set(decision) == {"queue", "confidence", "auto", "contains_cpr", "urgent", "explanation"}
+    assert decision["queue"] == "it-support"
+    assert 0 < decision["confidence"] <= 1
+    assert any("printer" in term.lower() for term in decision["explanation"])
+    assert decision["contains_cpr"] is False
+    with db.session() as session:
+        rows = list(session.scalars(select(UsageEvent).where(UsageEvent.reference == result.mail.id)))
+    assert [(r.service, r.task) for r in rows] == [("mailsort", "route")]
+
+
+def test_cpr_and_urgency_are_flagged_and_the_number_is_never_stored(
+    db: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = service.route_raw(db, settings, WORRY)
+    assert result.mail.contains_cpr and result.mail.urgent
+    assert result.mail.queue == "boern-unge-raadgivning"
+    stored = json.dumps([result.mail.subject, result.mail.text, result.mail.explanation], ensure_ascii=False)
+    assert "010115-1234" not in stored and "[CPR]" in stored
+    with db.session() as session:
+        qualities = [r.quality for r in session.scalars(select(UsageEvent))]
+    assert "010115" not in json.dumps(qualities)
+    assert "010115" not in caplog.text
+
+
+def test_decisions_and_corrections_are_recorded(db: Database, settings: Settings) -> None:
+    routed = service.route_raw(db, settings, PRINTER).mail
+    corrected = service.decide(db, settings, routed.id, "it-fagsystemer", "it-medarbejder")
+    expected = store.MailStatus.CORRECTED if routed.auto else store.MailStatus.DECIDED
+    assert corrected.status == expected and corrected.final_queue == "it-fagsystemer"
+    with pytest.raises(Conflict):
+        service.decide(db, settings, routed.id, "it-fagsystemer", "it-medarbejder")
+    with pytest.raises(InvalidInput, match="Ukendt kø"):
+        service.decide(db, settings, routed.id, "kantinen", "it-medarbejder")
+    with db.session() as session:
+        tasks = [r.task for r in session.scalars(select(UsageEvent).where(UsageEvent.reference == routed.id))]
+    assert tasks == ["route", "correction" if routed.auto else "decision"]
+
+
+def test_unreadable_mail_is_refused_but_the_watcher_keeps_it(db: Database, settings: Settings) -> None:
+    with pytest.raises(InvalidInput):
+        service.route_raw(db, settings, b"")
+    kept = service.keep_unreadable(db, b"\x00\x01 garbage", "Kunne ikke læses", source="imap")
+    assert kept.status == store.MailStatus.REVIEW
+    assert [m.id for m in service.review_queue(db)] == [kept.id]
+
+
+def test_retrain_needs_enough_new_mail_then_promotes_and_restores(db: Database, settings: Settings) -> None:
+    first = service.active_router(db, settings)[1]
+    report = service.retrain(db, settings)
+    assert not report.promoted  # no corrections yet: nothing new to judge a candidate on
+    assert service.active_router(db, settings)[1] == first
+    versions = [m.version for m in service.list_models(db)]
+    assert report.candidate in versions and first in versions
+    restored = service.restore_model(db, first)
+    assert restored.active and service.active_router(db, settings)[1] == first
+
+
+def test_drift_report_counts_per_week(db: Database, settings: Settings) -> None:
+    service.route_raw(db, settings, PRINTER)
+    service.route_raw(db, settings, WORRY)
+    [week] = service.drift_report(db)
+    assert week["mails"] == 2
+    assert 0 < week["mean_confidence"] <= 1
+    assert sum(week["queues"].values()) == 2
+
+
+def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "KAI_DATA_DIR": str(settings.data_dir),
+        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+    }
+    return subprocess.run(
+        [str(KAI), *args], capture_output=True, text=True, env=env, timeout=600, check=False
+    )
+
+
+def test_cli_route_and_eval_contracts(settings: Settings, tmp_path: Path) -> None:
+    mail = tmp_path / "printer.eml"
+    mail.write_bytes(PRINTER)
+    routed = _kai(settings, "mailsort", "route", str(mail), "--json")
+    assert routed.returncode == 0, routed.stderr
+    assert set(json.loads(routed.stdout)) == {
+        "queue",
+        "confidence",
+        "auto",
+        "contains_cpr",
+        "urgent",
+        "explanation",
+    }
+
+    lines = DEV.read_text(encoding="utf-8").splitlines()
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    train.write_text("\n".join(lines[:240]) + "\n", encoding="utf-8")
+    test.write_text("\n".join(lines[240:]) + "\n", encoding="utf-8")
+    scored = _kai(settings, "mailsort", "eval", "--train", str(train), str(test), "--json")
+    assert scored.returncode == 0, scored.stderr
+    figures = json.loads(scored.stdout)
+    assert set(figures) == {"n", "accuracy", "macro_f1", "auto_coverage", "auto_precision"}
+    assert figures["n"] == 80
+    assert figures["macro_f1"] > 0.6
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mailsort", "route", "findes-ikke.eml", "--json"], "findes ikke"),
+        (["mailsort", "eval", "--train", "findes-ikke.jsonl", "x.jsonl", "--json"], "findes"),
+    ],
+)
+def test_cli_errors_are_one_line(settings: Settings, args: list[str], message: str) -> None:
+    result = _kai(settings, *args)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
