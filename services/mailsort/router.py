@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from services.common.auth import Principal, PrincipalDep, Role, require_roles
 from services.common.deps import DatabaseDep, SettingsDep
 from services.mailsort import service
-from services.mailsort.schemas import DecisionIn, MailIn, ModelOut, RetrainOut, RoutedOut
+from services.mailsort.schemas import DecisionIn, MailIn, ModelOut, RoutedOut
 
 router = APIRouter(prefix="/api/mail", tags=["mailsort"])
 # Mail clerks' work (review, corrections, models) belongs to IT and admin.
@@ -64,9 +64,9 @@ def models(db: DatabaseDep, _: Clerk) -> list[ModelOut]:
     return [ModelOut.model_validate(m) for m in service.list_models(db)]
 
 
-@router.post("/models/retrain", response_model=RetrainOut)
-def retrain(db: DatabaseDep, settings: SettingsDep, _: Clerk) -> RetrainOut:
-    return RetrainOut.model_validate(vars(service.retrain(db, settings)))
+@router.post("/models/retrain", response_model=service.RetrainReport)
+def retrain(db: DatabaseDep, settings: SettingsDep, _: Clerk) -> service.RetrainReport:
+    return service.retrain(db, settings)
 
 
 @router.post("/models/{version}/restore", response_model=ModelOut)

@@ -56,13 +56,3 @@ class ModelOut(BaseModel):
     corrections: int
     metrics: dict[str, Any]
     note: str
-
-
-class RetrainOut(BaseModel):
-    candidate: str
-    current: str
-    promoted: bool
-    reason: str
-    corrections: int
-    candidate_metrics: dict[str, Any]
-    current_metrics: dict[str, Any]

@@ -146,6 +146,33 @@ def _masked_fields(mail: ParsedMail) -> dict[str, str]:
     }
 
 
+def _save_routed(
+    db: Database,
+    row: store.RoutedMail,
+    *,
+    quality: dict[str, Any],
+    processing_seconds: float = 0.0,
+    user: str | None = None,
+) -> store.RoutedMail:
+    """Store a routed mail with its ledger row: the one place a routing is recorded."""
+    with db.session() as session:
+        session.add(row)
+        session.flush()
+        ledger.record(
+            session,
+            service="mailsort",
+            task="route",
+            volume=1,
+            volume_unit="mails",
+            processing_seconds=processing_seconds,
+            user=user,
+            outcome="auto" if row.auto else "manual",
+            quality=quality,
+            reference=row.id,
+        )
+    return row
+
+
 def route_mail(
     db: Database, settings: Settings, mail: ParsedMail, *, source: str = "api", user: str | None = None
 ) -> RouteResult:
@@ -174,27 +201,19 @@ def route_mail(
         status=store.MailStatus.AUTO if decision.auto else store.MailStatus.REVIEW,
         final_queue=decision.queue if decision.auto else None,
     )
-    with db.session() as session:
-        session.add(row)
-        session.flush()
-        ledger.record(
-            session,
-            service="mailsort",
-            task="route",
-            volume=1,
-            volume_unit="mails",
-            processing_seconds=time.perf_counter() - started,
-            user=user,
-            outcome="auto" if decision.auto else "manual",
-            quality={
-                "queue": decision.queue,
-                "confidence": round(decision.confidence, 4),
-                "model": version,
-                "contains_cpr": flagged_cpr,
-                "urgent": urgent,
-            },
-            reference=row.id,
-        )
+    _save_routed(
+        db,
+        row,
+        quality={
+            "queue": decision.queue,
+            "confidence": round(decision.confidence, 4),
+            "model": version,
+            "contains_cpr": flagged_cpr,
+            "urgent": urgent,
+        },
+        processing_seconds=time.perf_counter() - started,
+        user=user,
+    )
     log.info("Mail %s routed: %s (auto=%s)", row.id, row.queue, row.auto)
     return RouteResult(row)
 
@@ -221,20 +240,7 @@ def keep_unreadable(db: Database, raw: bytes, reason: str, *, source: str) -> st
         status=store.MailStatus.REVIEW,
         contains_cpr=contains_cpr(raw.decode("latin-1", errors="replace")),
     )
-    with db.session() as session:
-        session.add(row)
-        session.flush()
-        ledger.record(
-            session,
-            service="mailsort",
-            task="route",
-            volume=1,
-            volume_unit="mails",
-            outcome="manual",
-            quality={"queue": None, "unreadable": True},
-            reference=row.id,
-        )
-    return row
+    return _save_routed(db, row, quality={"queue": None, "unreadable": True})
 
 
 def imap_route_step(db: Database, settings: Settings) -> Callable[[bytes, ImapMessageInfo], str]:
