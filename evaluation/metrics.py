@@ -8,7 +8,9 @@ averaged over answerable questions; abstention is scored apart from ranking.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -148,3 +150,140 @@ def expected_calibration_error(correct: Sequence[bool], confidence: Sequence[flo
             mean_conf = sum(confidence[i] for i in members) / len(members)
             total += len(members) / len(correct) * abs(accuracy - mean_conf)
     return round(total, 4)
+
+
+# ------------------------------------------------------------------------------------------------ speech
+# WER and CER (jiwer) after a normaliser, so that the spelling of the same words does not count as an error:
+# lower case, punctuation gone, æøå and ae/oe/aa the same, and (Danish) number words the same as digits
+# ("enogtyve" = "21", "to hundrede og fem" = "205"). Both reference and hypothesis go through it.
+
+_UNITS = {"en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9}
+_TEENS = {
+    "nul": 0,
+    "ti": 10,
+    "elleve": 11,
+    "tolv": 12,
+    "tretten": 13,
+    "fjorten": 14,
+    "femten": 15,
+    "seksten": 16,
+    "sytten": 17,
+    "atten": 18,
+    "nitten": 19,
+}
+_TENS = {
+    "tyve": 20,
+    "tredive": 30,
+    "tredve": 30,
+    "fyrre": 40,
+    "fyrretyve": 40,
+    "halvtreds": 50,
+    "halvtredsindstyve": 50,
+    "tres": 60,
+    "tresindstyve": 60,
+    "halvfjerds": 70,
+    "halvfjerdsindstyve": 70,
+    "firs": 80,
+    "firsindstyve": 80,
+    "halvfems": 90,
+    "halvfemsindstyve": 90,
+}
+# Every word for 0-99, the one-word compounds ("enogtyve", "femoghalvfems") included.
+_BELOW_HUNDRED: dict[str, int] = {
+    **_UNITS,
+    **_TEENS,
+    **_TENS,
+    **{f"{u}og{t}": uv + tv for u, uv in _UNITS.items() for t, tv in _TENS.items()},
+}
+_HUNDRED = {"hundrede", "hundred", "ethundrede"}
+_THOUSAND = {"tusind", "tusinde", "ettusind"}
+_FOLD_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "u"})
+_THOUSANDS_DOT = re.compile(r"(?<=\d)\.(?=\d{3}\b)")
+# a decimal comma joins exactly two numbers: "2,5"; "1,2,3" is a list (Whisper writes counting so)
+_DECIMAL_COMMA = re.compile(r"(?<![\d,])(\d+),(\d+)(?!\d|,\d)")
+_NOT_WORD = re.compile(r"[^\w]+|_")
+
+
+def _small(tokens: Sequence[str], i: int) -> tuple[int, int] | None:
+    """A number below 100 at ``tokens[i]``: one word, or unit + "og" + tens ("en og tyve")."""
+    if i >= len(tokens) or tokens[i] not in _BELOW_HUNDRED:
+        return None
+    value = _BELOW_HUNDRED[tokens[i]]
+    if tokens[i] in _UNITS and i + 2 < len(tokens) and tokens[i + 1] == "og" and tokens[i + 2] in _TENS:
+        return value + _TENS[tokens[i + 2]], i + 3
+    return value, i + 1
+
+
+def _tail(
+    tokens: Sequence[str], i: int, read: Callable[[Sequence[str], int], tuple[int, int] | None]
+) -> tuple[int, int]:
+    """What follows "hundrede"/"tusind": an optional "og" and a smaller number, or nothing."""
+    after_og = read(tokens, i + 1) if i < len(tokens) and tokens[i] == "og" else None
+    return after_og or read(tokens, i) or (0, i)
+
+
+def _below_thousand(tokens: Sequence[str], i: int) -> tuple[int, int] | None:
+    head = _small(tokens, i)
+    j = head[1] if head else i
+    if j < len(tokens) and tokens[j] in _HUNDRED and (head is None or 1 <= head[0] <= 9):
+        rest, end = _tail(tokens, j + 1, _small)
+        return (head[0] if head else 1) * 100 + rest, end
+    return head
+
+
+def _number(tokens: Sequence[str], i: int) -> tuple[int, int] | None:
+    """The number spelled out from ``tokens[i]`` (up to 999,999) and where it ends, or None."""
+    head = _below_thousand(tokens, i)
+    j = head[1] if head else i
+    if j < len(tokens) and tokens[j] in _THOUSAND:
+        rest, end = _tail(tokens, j + 1, _below_thousand)
+        return (head[0] if head else 1) * 1000 + rest, end
+    return head
+
+
+def danish_numbers_to_digits(tokens: Sequence[str]) -> list[str]:
+    """Lower-case, folded tokens with every spelled-out number replaced by its digits."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        found = _number(tokens, i)
+        if found:
+            out.append(str(found[0]))
+            i = found[1]
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def normalise_transcript(text: str, language: str = "da") -> str:
+    """Text as WER/CER compare it: lower case, accents and æøå folded (æ→ae, ø→oe, å→aa), punctuation gone,
+    whitespace collapsed; Danish (``language="da"``) number words written as digits."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_FOLD_LETTERS)
+    # accents other than æøå ("én", "café"): drop the combining marks
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = _THOUSANDS_DOT.sub("", text)  # "1.000" = "1000"
+    text = _DECIMAL_COMMA.sub(r"\1 komma \2", text)  # "2,5" = "to komma fem"
+    text = text.replace("%", " procent ")
+    tokens = _NOT_WORD.sub(" ", text).split()
+    if language == "da":
+        tokens = danish_numbers_to_digits(tokens)
+    return " ".join(tokens)
+
+
+def speech_error_rates(
+    references: Sequence[str], hypotheses: Sequence[str], language: str = "da"
+) -> dict[str, float]:
+    """Corpus WER and CER (errors summed over all pairs, divided by all reference words/characters) after
+    ``normalise_transcript``. References that normalise to nothing are skipped: they have no words to miss."""
+    import jiwer  # lazy: only the speech evaluation needs it
+
+    pairs = [
+        (normalise_transcript(r, language), normalise_transcript(h, language))
+        for r, h in zip(references, hypotheses, strict=True)
+    ]
+    pairs = [(r, h) for r, h in pairs if r]
+    if not pairs:
+        return {"wer": 0.0, "cer": 0.0}
+    refs, hyps = [r for r, _ in pairs], [h for _, h in pairs]
+    return {"wer": round(float(jiwer.wer(refs, hyps)), 4), "cer": round(float(jiwer.cer(refs, hyps)), 4)}

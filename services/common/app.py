@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from evaluation import router as evaluation_router
 from services.chatbot import router as chatbot_router
 from services.common.config import Settings, get_settings
 from services.common.db import open_database
@@ -85,4 +86,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(minutes_router.router)
     app.include_router(chatbot_router.router)
     app.include_router(mailsort_router.router)
+    app.include_router(evaluation_router.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from evaluation.cli import app as evaluation_app
 from services.chatbot.cli import app as chatbot_app
 from services.common.privacy import install_log_masking
 from services.common.users_cli import tokens_app, users_app
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.add_typer(minutes_app, name="minutes")
 app.add_typer(chatbot_app, name="chatbot")
 app.add_typer(mailsort_app, name="mailsort")
+app.add_typer(evaluation_app, name="evaluate")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 

@@ -1,0 +1,26 @@
+"""HTTP layer of the evaluation side, for the management page: savings and the latest scorecard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from evaluation.scorecard import latest_scorecard
+from services.common.auth import Role, require_roles
+from services.common.deps import SettingsDep
+from services.common.errors import NotFound
+
+router = APIRouter(
+    prefix="/api/evaluation",
+    tags=["evaluation"],
+    dependencies=[Depends(require_roles(Role.LEDELSE, Role.ADMIN))],
+)
+
+
+@router.get("/scorecard")
+def scorecard(settings: SettingsDep) -> dict[str, Any]:
+    card = latest_scorecard(settings)
+    if card is None:
+        raise NotFound("Der er ingen kvalitetsmåling endnu; kør 'kai evaluate scorecard'.")
+    return card
