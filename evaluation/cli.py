@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from evaluation.report import write_report
+from evaluation.savings import savings_by_year
 from evaluation.scorecard import (
     compare_scorecards,
     latest_scorecard,
@@ -15,9 +19,10 @@ from evaluation.scorecard import (
     scorecard_table,
     write_scorecard,
 )
+from evaluation.simulate import simulate_year
 from services.common.config import get_settings
 from services.common.console import console, exit_on_error, progress_bar
-from services.common.db import open_database
+from services.common.db import Database, open_database
 
 app = typer.Typer(
     help="Gevinster og kvalitet: målt tidsbesparelse og kvalitet på kendte data.", no_args_is_help=True
@@ -46,3 +51,75 @@ def scorecard(
     console.print(f"Gemt: {path}")
     for line in compare_scorecards(previous, card) if previous else []:
         console.print(f"[yellow]{line}[/]", highlight=False)
+
+
+def _db() -> Database:
+    settings = get_settings()
+    settings.prepare_dirs()
+    return open_database(settings.resolved_database_url)
+
+
+SimulatedOption = Annotated[
+    bool, typer.Option("--simulated", help="Use the simulated rows alone (never mixed with measured ones).")
+]
+
+
+@app.command()
+def savings(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the per-year figures as a JSON list.")
+    ] = False,
+    simulated: SimulatedOption = False,
+) -> None:
+    """Time saved per budget year, in FTE and DKK, beside the budget's targets (measured, else projected)."""
+    with exit_on_error():
+        rows = savings_by_year(_db(), simulated=simulated)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(
+        "år",
+        "grundlag",
+        "mål kr.",
+        "sparet kr. (95 %-interval)",
+        "mål årsværk",
+        "sparet årsværk",
+        "netto kr.",
+    )
+    for row in rows:
+        interval = f"{row['saved_dkk']:,.0f} ({row['saved_dkk_low']:,.0f}–{row['saved_dkk_high']:,.0f})"
+        table.add_row(
+            str(row["year"]),
+            str(row.get("basis", "")),
+            f"{row['target_dkk']:,.0f}",
+            interval,
+            str(row["target_fte"]),
+            f"{row['saved_fte']:.2f}",
+            f"{row['net_dkk']:,.0f}",
+        )
+    if simulated:
+        console.print("[bold]SIMULEREDE DATA[/]")
+    console.print(table)
+
+
+@app.command()
+def simulate(
+    year: Annotated[int, typer.Option(help="The budget year to fill with simulated use (2026–2029).")],
+    seed: Annotated[int, typer.Option(help="Random seed, for a repeatable simulation.")] = 0,
+    scale: Annotated[float, typer.Option(help="Share of the year's adoption scenario to simulate.")] = 1.0,
+) -> None:
+    """Fill the ledger with a year of simulated use (marked simulated; never part of measured figures)."""
+    with exit_on_error():
+        rows = simulate_year(_db(), year, seed=seed, scale=scale)
+    console.print(f"{rows} simulerede rækker for {year} skrevet i forbrugsloggen.")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html and report.xlsx.")],
+    simulated: SimulatedOption = False,
+) -> None:
+    """Write the savings report: a self-contained Danish HTML page and an XLSX workbook, same tables."""
+    with exit_on_error():
+        html, xlsx = write_report(_db(), out, simulated=simulated)
+    console.print(f"Rapport: {html}\nRegneark: {xlsx}")

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from evaluation.savings import savings_by_year
 from evaluation.scorecard import latest_scorecard
 from services.common.auth import Role, require_roles
-from services.common.deps import SettingsDep
+from services.common.deps import DatabaseDep, SettingsDep
 from services.common.errors import NotFound
 
 router = APIRouter(
@@ -24,3 +25,9 @@ def scorecard(settings: SettingsDep) -> dict[str, Any]:
     if card is None:
         raise NotFound("Der er ingen kvalitetsmåling endnu; kør 'kai evaluate scorecard'.")
     return card
+
+
+@router.get("/savings")
+def savings(db: DatabaseDep, simulated: bool = False) -> list[dict[str, Any]]:
+    """The same list as `kai evaluate savings --json`."""
+    return savings_by_year(db, simulated=simulated)

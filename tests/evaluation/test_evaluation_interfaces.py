@@ -1,0 +1,73 @@
+"""The evaluation contracts: `kai evaluate simulate/savings/report` and GET /api/evaluation/savings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from services.common import auth
+from services.common.config import Settings
+from services.common.db import open_database
+
+KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
+SAVINGS_KEYS = [
+    "year",
+    "target_dkk",
+    "saved_dkk",
+    "saved_dkk_low",
+    "saved_dkk_high",
+    "target_fte",
+    "saved_fte",
+    "investment_dkk",
+    "net_dkk",
+]
+
+
+def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "KAI_DATA_DIR": str(settings.data_dir),
+        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+    }
+    return subprocess.run(
+        [str(KAI), *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def test_simulate_savings_and_report_from_the_command_line(settings: Settings, tmp_path: Path) -> None:
+    assert _kai(settings, "evaluate", "simulate", "--year", "2026", "--scale", "0.05").returncode == 0
+    measured = json.loads(_kai(settings, "evaluate", "savings", "--json").stdout)
+    simulated = json.loads(_kai(settings, "evaluate", "savings", "--json", "--simulated").stdout)
+    assert [row["year"] for row in simulated] == [2026, 2027, 2028, 2029]
+    for row in simulated:
+        assert list(row)[: len(SAVINGS_KEYS)] == SAVINGS_KEYS
+        assert row["saved_dkk_low"] <= row["saved_dkk"] <= row["saved_dkk_high"]
+        assert row["net_dkk"] == row["saved_dkk"] - row["investment_dkk"]
+    assert simulated[0]["saved_dkk"] > 0
+    assert all(row["saved_dkk"] == 0 for row in measured)  # simulated rows never count as measured
+
+    out = tmp_path / "rapport"
+    result = _kai(settings, "evaluate", "report", "--out", str(out), "--simulated")
+    assert result.returncode == 0, result.stderr
+    assert "SIMULEREDE DATA" in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.xlsx").stat().st_size > 0
+
+    bad = _kai(settings, "evaluate", "simulate", "--year", "1999")
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_savings_api_is_for_management(client: TestClient, settings: Settings) -> None:
+    db = open_database(settings.resolved_database_url)
+    tokens = {}
+    for role in (auth.Role.LEDELSE, auth.Role.SAGSBEHANDLER):
+        auth.add_user(db, f"eval-{role.value}", role)
+        tokens[role] = {"Authorization": f"Bearer {auth.create_token(db, f'eval-{role.value}')[1]}"}
+    db.dispose()
+    assert client.get("/api/evaluation/savings", headers=tokens[auth.Role.SAGSBEHANDLER]).status_code == 403
+    rows = client.get("/api/evaluation/savings", headers=tokens[auth.Role.LEDELSE]).json()
+    assert [row["year"] for row in rows] == [2026, 2027, 2028, 2029]
+    assert list(rows[0])[: len(SAVINGS_KEYS)] == SAVINGS_KEYS
+    assert client.get("/api/evaluation/scorecard", headers=tokens[auth.Role.LEDELSE]).status_code == 404
