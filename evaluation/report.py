@@ -26,6 +26,7 @@ SIMULATED_MARK = "SIMULEREDE DATA"
 COLORS = {"minutes": "#1f6f8b", "chatbot": "#e07a1f", "mailsort": "#4a8f3c"}
 # Excel number formats per column kind; the HTML uses the same kinds with Danish separators.
 XLSX_FORMATS = {
+    "year": "0",  # a year is a label, not an amount: no thousands separator
     "int": "#,##0",
     "dkk": "#,##0",
     "min": "#,##0.0",
@@ -40,7 +41,7 @@ class Table:
     key: str  # sheet name (≤ 31 chars) and HTML anchor
     title: str
     headers: Sequence[str]
-    kinds: Sequence[str]  # per column: text | int | dkk | min | hours | fte | num
+    kinds: Sequence[str]  # per column: text | year | int | dkk | min | hours | fte | num
     rows: Sequence[Sequence[Any]]
     intro: str = ""
 
@@ -51,6 +52,8 @@ class Table:
 def danish_number(value: Any, kind: str = "num") -> str:
     if value is None or isinstance(value, str):
         return "" if value is None else value
+    if kind == "year":
+        return str(int(value))
     decimals = {"int": 0, "dkk": 0, "min": 0, "hours": 1, "fte": 2, "num": 2}.get(kind, 2)
     text = f"{float(value):,.{decimals}f}"
     # Swap separators: 1,234.5 → 1.234,5
@@ -102,7 +105,7 @@ def _budget_table(r: SavingsReport) -> Table:
             "Mangler til mål (årsværk)",
         ],
         [
-            "int",
+            "year",
             "text",
             "dkk",
             "dkk",
@@ -212,7 +215,7 @@ def _service_year_table(r: SavingsReport) -> Table:
             "Årsværk",
             "Forklaring",
         ],
-        ["int", "text", "text", "int", "min", "int", "num", "min", "min", "min", "fte", "text"],
+        ["year", "text", "text", "int", "min", "int", "num", "min", "min", "min", "fte", "text"],
         rows,
         "Målt: summen af besparelser i året × (dage i året / dage fra første til sidste registrering). "
         "Fremskrevet: scenariets antal × gennemsnitlig besparelse pr. målt enhed.",
@@ -250,7 +253,7 @@ def _scenario_table(r: SavingsReport) -> Table:
         "Scenarier",
         "Udbredelsesscenarier (bruges kun til fremskrevne år)",
         ["År", "Møder", "Spørgsmål", "Mails"],
-        ["int", "int", "int", "int"],
+        ["year", "int", "int", "int"],
         rows,
         r.baselines.scenario_source,
     )

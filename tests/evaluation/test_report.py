@@ -48,6 +48,8 @@ def test_simulated_report_renders_and_is_marked(db: Database, tmp_path: Path) ->
     assert "script" not in parser.tags and parser.external == []
     assert html.count(SIMULATED_MARK) >= 7  # title, banner and every section
     assert "Hvilke opgaver tiden frigøres fra" in html and "nedlagte stillinger" in html.lower()
+    assert "<td>2026</td>" in html.replace(' class="num"', "") or ">2026<" in html
+    assert "2.026" not in html  # a year is a label, never written with a thousands separator
 
     book = load_workbook(xlsx_path)
     for sheet in book.worksheets:
