@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from chat_fixtures import bearer
+from kai_cli import run_kai
 from services.common.auth import Role
 from services.common.config import Settings
 from services.common.db import Database
 
-KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
 QA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qa" / "dev.jsonl"
 CONTRACT_KEYS = {"answer", "abstained", "citations"}
 CITATION_KEYS = {"source", "section", "title", "url", "score"}
@@ -118,19 +116,9 @@ def test_gaps_are_for_editors(shipped_client: TestClient, headers: dict[Role, di
     assert any("storskrald" in g["question"] for g in gaps)
 
 
-def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "KAI_DATA_DIR": str(settings.data_dir),
-        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
-    }
-    return subprocess.run(
-        [str(KAI), *args], capture_output=True, text=True, env=env, timeout=600, check=False
-    )
-
-
 def test_cli_ask_and_eval_contracts(shipped: tuple[Database, Settings]) -> None:
     _, settings = shipped
-    asked = _kai(
+    asked = run_kai(
         settings, "chatbot", "ask", "Hvor lang tid har vi til en børnefaglig undersøgelse?", "--json"
     )
     assert asked.returncode == 0, asked.stderr
@@ -141,7 +129,7 @@ def test_cli_ask_and_eval_contracts(shipped: tuple[Database, Settings]) -> None:
         (c["source"], c["section"]) for c in answer["citations"]
     ]
 
-    scored = _kai(settings, "chatbot", "eval", str(QA), "--json")
+    scored = run_kai(settings, "chatbot", "eval", str(QA), "--json")
     assert scored.returncode == 0, scored.stderr
     figures = json.loads(scored.stdout)
     assert set(figures) == {
@@ -160,6 +148,6 @@ def test_cli_ask_and_eval_contracts(shipped: tuple[Database, Settings]) -> None:
 def test_cli_errors_are_one_line(shipped: tuple[Database, Settings]) -> None:
     _, settings = shipped
     for args in (["chatbot", "ask", "  ", "--json"], ["chatbot", "ask", "Hej", "--collection", "nej"]):
-        result = _kai(settings, *args)
+        result = run_kai(settings, *args)
         assert result.returncode != 0
         assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr

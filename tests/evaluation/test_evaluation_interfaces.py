@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from kai_cli import run_kai
 from services.common import auth
 from services.common.config import Settings
 from services.common.db import open_database
 
-KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
 SAVINGS_KEYS = [
     "year",
     "target_dkk",
@@ -27,20 +25,10 @@ SAVINGS_KEYS = [
 ]
 
 
-def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "KAI_DATA_DIR": str(settings.data_dir),
-        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
-    }
-    return subprocess.run(
-        [str(KAI), *args], capture_output=True, text=True, env=env, timeout=300, check=False
-    )
-
-
 def test_simulate_savings_and_report_from_the_command_line(settings: Settings, tmp_path: Path) -> None:
-    assert _kai(settings, "evaluate", "simulate", "--year", "2026", "--scale", "0.05").returncode == 0
-    measured = json.loads(_kai(settings, "evaluate", "savings", "--json").stdout)
-    simulated = json.loads(_kai(settings, "evaluate", "savings", "--json", "--simulated").stdout)
+    assert run_kai(settings, "evaluate", "simulate", "--year", "2026", "--scale", "0.05").returncode == 0
+    measured = json.loads(run_kai(settings, "evaluate", "savings", "--json").stdout)
+    simulated = json.loads(run_kai(settings, "evaluate", "savings", "--json", "--simulated").stdout)
     assert [row["year"] for row in simulated] == [2026, 2027, 2028, 2029]
     for row in simulated:
         assert list(row)[: len(SAVINGS_KEYS)] == SAVINGS_KEYS
@@ -50,12 +38,12 @@ def test_simulate_savings_and_report_from_the_command_line(settings: Settings, t
     assert all(row["saved_dkk"] == 0 for row in measured)  # simulated rows never count as measured
 
     out = tmp_path / "rapport"
-    result = _kai(settings, "evaluate", "report", "--out", str(out), "--simulated")
+    result = run_kai(settings, "evaluate", "report", "--out", str(out), "--simulated")
     assert result.returncode == 0, result.stderr
     assert "SIMULEREDE DATA" in (out / "report.html").read_text(encoding="utf-8")
     assert (out / "report.xlsx").stat().st_size > 0
 
-    bad = _kai(settings, "evaluate", "simulate", "--year", "1999")
+    bad = run_kai(settings, "evaluate", "simulate", "--year", "1999")
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
 
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from kai_cli import run_kai
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.errors import Conflict, InvalidInput
 from services.common.ledger import UsageEvent
 from services.mailsort import service, store
 
-KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mail_da" / "dev.jsonl"
 
 
@@ -113,20 +111,10 @@ def test_drift_report_counts_per_week(db: Database, settings: Settings) -> None:
     assert sum(week["queues"].values()) == 2
 
 
-def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "KAI_DATA_DIR": str(settings.data_dir),
-        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
-    }
-    return subprocess.run(
-        [str(KAI), *args], capture_output=True, text=True, env=env, timeout=600, check=False
-    )
-
-
 def test_cli_route_and_eval_contracts(settings: Settings, tmp_path: Path) -> None:
     mail = tmp_path / "printer.eml"
     mail.write_bytes(PRINTER)
-    routed = _kai(settings, "mailsort", "route", str(mail), "--json")
+    routed = run_kai(settings, "mailsort", "route", str(mail), "--json")
     assert routed.returncode == 0, routed.stderr
     assert set(json.loads(routed.stdout)) == {
         "queue",
@@ -141,7 +129,7 @@ def test_cli_route_and_eval_contracts(settings: Settings, tmp_path: Path) -> Non
     train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
     train.write_text("\n".join(lines[:240]) + "\n", encoding="utf-8")
     test.write_text("\n".join(lines[240:]) + "\n", encoding="utf-8")
-    scored = _kai(settings, "mailsort", "eval", "--train", str(train), str(test), "--json")
+    scored = run_kai(settings, "mailsort", "eval", "--train", str(train), str(test), "--json")
     assert scored.returncode == 0, scored.stderr
     figures = json.loads(scored.stdout)
     assert set(figures) == {"n", "accuracy", "macro_f1", "auto_coverage", "auto_precision"}
@@ -157,7 +145,7 @@ def test_cli_route_and_eval_contracts(settings: Settings, tmp_path: Path) -> Non
     ],
 )
 def test_cli_errors_are_one_line(settings: Settings, args: list[str], message: str) -> None:
-    result = _kai(settings, *args)
+    result = run_kai(settings, *args)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import docx
 import pytest
 
 from audio_fixtures import SHARED_DATA, conversation, write_audio
+from kai_cli import run_kai
 from services.common.config import Settings
 
 pytestmark = pytest.mark.slow
 
-KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
 JFK = SHARED_DATA / "audio_en" / "jfk.flac"
-
-
-def _kai(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "KAI_DATA_DIR": str(settings.data_dir),
-        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
-    }
-    return subprocess.run(
-        [str(KAI), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-        cwd=settings.data_dir.parent,
-    )
 
 
 def test_transcribe_writes_every_export(settings: Settings, tmp_path: Path) -> None:
@@ -41,7 +23,7 @@ def test_transcribe_writes_every_export(settings: Settings, tmp_path: Path) -> N
     agenda = tmp_path / "dagsorden.txt"
     agenda.write_text("Velkomst\nBudget 2027\nEventuelt\n", encoding="utf-8")
     out = tmp_path / "ud"
-    result = _kai(
+    result = run_kai(
         settings,
         "minutes",
         "transcribe",
@@ -88,7 +70,7 @@ def test_transcribe_writes_every_export(settings: Settings, tmp_path: Path) -> N
 def test_bad_input_gives_one_line_and_non_zero_exit(
     settings: Settings, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    result = _kai(settings, *args)
+    result = run_kai(settings, *args)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

@@ -1,0 +1,29 @@
+"""Run the installed `kai` command as a user (or an outside check) would, against a test's own data dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from services.common.config import Settings
+
+KAI = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "kai"
+
+
+def run_kai(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """`kai ARGS` with KAI_DATA_DIR and KAI_MODEL_CACHE_DIR from ``settings``, run from the data dir's parent
+    (so relative paths in ``args`` land in the test's temp folder)."""
+    env = os.environ | {
+        "KAI_DATA_DIR": str(settings.data_dir),
+        "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+    }
+    return subprocess.run(
+        [str(KAI), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+        cwd=settings.data_dir.parent,
+    )
