@@ -29,8 +29,11 @@ run: models
 test: models
 	$(BIN)/pytest
 
+# All benchmarks (about 30 minutes on 2 cores); each writes evaluation/results/<name>.json.
 bench: models
 	$(BIN)/python -m evaluation.bench.minutes_bench
+	$(BIN)/python -m evaluation.bench.chatbot_bench
+	$(BIN)/python -m evaluation.bench.mailsort_bench
 
 lint: install
 	$(BIN)/ruff check .
