@@ -23,7 +23,9 @@ install: $(STAMP)
 models: install
 	$(BIN)/kai prepare-models
 
+# The first run creates an administrator and prints the password once; later runs say one exists.
 run: models
+	$(BIN)/kai users ensure-admin
 	$(BIN)/kai serve --host $(HOST) --port $(PORT)
 
 test: models

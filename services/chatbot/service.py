@@ -32,6 +32,7 @@ from services.chatbot.ingest import LOADERS, IngestError, load_document, load_fo
 from services.chatbot.retrieval import RetrievalConfig, query_terms, search, should_abstain
 from services.chatbot.types import Chunk, SourceDocument
 from services.common import ledger
+from services.common.audit import Action, audit
 from services.common.auth import Forbidden, Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
@@ -409,6 +410,7 @@ def ask(
         session.add(row)
         session.flush()
         answer_id = row.id
+        audit(session, principal, Action.ASKED, object_type="answer", object_id=answer_id)
         ledger.record(
             session,
             service="chatbot",

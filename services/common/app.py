@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from evaluation import router as evaluation_router
 from services.chatbot import router as chatbot_router
@@ -20,6 +21,7 @@ from services.common.privacy import install_log_masking
 from services.mailsort import router as mailsort_router
 from services.minutes import router as minutes_router
 from services.minutes import service as minutes_service
+from services.web import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -87,4 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chatbot_router.router)
     app.include_router(mailsort_router.router)
     app.include_router(evaluation_router.router)
+    app.include_router(web_router.router)
+    app.mount("/static", StaticFiles(directory=web_router.STATIC_DIR), name="static")
     return app

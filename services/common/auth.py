@@ -1,25 +1,32 @@
-"""Users, roles and API tokens, and the FastAPI dependencies that check them.
+"""Users, roles, passwords, web sessions and API tokens, and the FastAPI dependencies that check them.
 
 Roles are the municipality's kinds of users. A token is scoped to a role (never above its user's) and can be
-revoked; only its sha256 is stored, since tokens are long random secrets.
+revoked; only its sha256 is stored, since tokens are long random secrets. People in a browser log in with a
+password (argon2) and get a server-side session: the cookie holds a random secret, the database its sha256, so
+logging out (or a new password) revokes it at once. Requests that change state with the session cookie must
+carry the session's CSRF token; bearer-token calls need none, as a browser never adds that header by itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import Connection, ForeignKey, MetaData, String, delete, event, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.common.config import Settings
 from services.common.db import Base, Database, utcnow
-from services.common.deps import get_db
+from services.common.deps import get_db, get_settings
 from services.common.errors import Conflict, InvalidInput, KaiError, NotFound
 
 
@@ -46,6 +53,23 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True, index=True)
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # argon2id hash; None: the user cannot log in on the web (API tokens only).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
+
+
+class WebSession(Base):
+    """A browser login. Only the cookie secret's sha256 is stored, like API tokens."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class ApiToken(Base):
@@ -149,12 +173,164 @@ def principal_for_token(db: Database, secret: str) -> Principal:
         return Principal(user.name, Role(token.role))
 
 
-def current_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 without valid credentials."""
+SESSION_COOKIE = "kai_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+MIN_PASSWORD_LENGTH = 10
+# One message for every failed login, so the answer never tells whether the user exists or is locked.
+LOGIN_FAILED = (
+    "Forkert brugernavn eller adgangskode – eller kontoen er midlertidigt spærret efter for mange forsøg. "
+    "Prøv igen, eller kontakt IT."
+)
+CSRF_FAILED = "Formularen er udløbet eller mangler sit sikkerhedstoken (CSRF). Genindlæs siden, og prøv igen."
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against for unknown user names, so a failed login takes as long whether the user exists or not.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Adgangskoden skal have mindst {MIN_PASSWORD_LENGTH} tegn.")
+    return _hasher.hash(password)
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(db: Database, name: str, password: str) -> None:
+    """Set a user's password, unlock the account and end every session the user has open."""
+    password_hash = hash_password(password)
+    with db.session() as session:
+        user = _user(session, name)
+        user.password_hash, user.failed_logins, user.locked_until = password_hash, 0, None
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def unlock_user(db: Database, name: str) -> None:
+    with db.session() as session:
+        user = _user(session, name)
+        user.failed_logins, user.locked_until = 0, None
+
+
+def ensure_admin(db: Database, name: str = "admin") -> str | None:
+    """Create ``name`` as admin with a random password when kai has no admin yet; the password, or None."""
+    with db.session() as session:
+        if session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)) is not None:
+            return None
+    password = secrets.token_urlsafe(12)
+    add_user(db, name, Role.ADMIN)
+    set_password(db, name, password)
+    return password
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The outcome of a login: ``principal`` on success; ``known_user`` for the audit log either way."""
+
+    principal: Principal | None
+    known_user: Principal | None
+    locked: bool = False
+
+
+def authenticate(db: Database, settings: Settings, name: str, password: str) -> LoginAttempt:
+    """Check a password, counting failures per user and locking the account after too many."""
+    now = utcnow()
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.name == name.strip()))
+        matches = _password_matches(user.password_hash if user else None, password)
+        if user is None:
+            return LoginAttempt(None, None)
+        who = Principal(user.name, Role(user.role))
+        if user.locked_until is not None and _aware(user.locked_until) > now:
+            # Failures during a lock do not extend it: an attacker cannot keep a colleague out for good.
+            return LoginAttempt(None, who, locked=True)
+        if matches:
+            user.failed_logins, user.locked_until = 0, None
+            return LoginAttempt(who, who)
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= settings.login_max_failures:
+            user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+            user.failed_logins = 0  # a fresh count once the lock has run out
+            return LoginAttempt(None, who, locked=True)
+        return LoginAttempt(None, who)
+
+
+def create_session(db: Database, settings: Settings, name: str) -> str:
+    """A new web session for ``name``; returns the cookie secret (only its hash is stored)."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.session() as session:
+        user = _user(session, name)
+        # Tidy the user's dead sessions here rather than in a background job.
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at < now))
+        session.add(
+            WebSession(
+                secret_sha256=_token_hash(secret),
+                user_id=user.id,
+                expires_at=now + timedelta(hours=settings.session_hours),
+            )
+        )
+    return secret
+
+
+def revoke_session(db: Database, secret: str) -> Principal | None:
+    """End a session (logout); the principal it belonged to, or None for an unknown or dead one."""
+    with db.session() as session:
+        row = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _token_hash(secret)))
+        if row is None or row.revoked_at is not None:
+            return None
+        row.revoked_at = utcnow()
+        user = session.get(User, row.user_id)
+        return Principal(user.name, Role(user.role)) if user else None
+
+
+def principal_for_session(db: Database, secret: str) -> Principal:
+    with db.session() as session:
+        row = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _token_hash(secret)))
+        if row is None or row.revoked_at is not None or _aware(row.expires_at) <= utcnow():
+            raise Unauthorized("Din session er udløbet. Log ind igen.")
+        user = session.get(User, row.user_id)
+        if user is None:
+            raise Unauthorized("Sessionens bruger findes ikke længere.")
+        # The user's current role, so a changed role takes effect without a new login.
+        return Principal(user.name, Role(user.role))
+
+
+def csrf_token(session_secret: str) -> str:
+    """The session's CSRF token: derived from its secret, so it is bound to it and needs no storage."""
+    return hashlib.sha256(b"kai-csrf:" + session_secret.encode()).hexdigest()
+
+
+def csrf_matches(session_secret: str, candidate: str | None) -> bool:
+    return bool(candidate) and hmac.compare_digest(csrf_token(session_secret), candidate or "")
+
+
+def current_principal(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>`` or the session cookie; 401 without either.
+
+    A state-changing request authenticated by the cookie must send the CSRF token in the X-CSRF-Token header.
+    """
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
+    if scheme.lower() == "bearer" and credentials.strip():
+        return principal_for_token(db, credentials.strip())
+    session_secret = request.cookies.get(SESSION_COOKIE)
+    if not session_secret:
         raise Unauthorized("Log ind, eller send et API-token som 'Authorization: Bearer <token>'.")
-    return principal_for_token(db, credentials.strip())
+    principal = principal_for_session(db, session_secret)
+    if request.method not in _SAFE_METHODS and not csrf_matches(
+        session_secret, request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden(CSRF_FAILED)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -170,3 +346,16 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+@event.listens_for(MetaData, "after_create")
+def _add_login_columns(metadata: MetaData, connection: Connection, **_: object) -> None:
+    """Give a ``users`` table from before web logins its new columns (create_all never alters tables)."""
+    if metadata is not Base.metadata or "users" not in inspect(connection).get_table_names():
+        return
+    present = {c["name"] for c in inspect(connection).get_columns("users")}
+    defaults = {"failed_logins": " NOT NULL DEFAULT 0"}
+    for column in ("password_hash", "failed_logins", "locked_until"):
+        if column not in present:
+            ddl = User.__table__.c[column].type.compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE users ADD COLUMN {column} {ddl}{defaults.get(column, '')}"))

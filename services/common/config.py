@@ -131,6 +131,18 @@ class Settings(BaseSettings):
         50, description="Largest mail accepted for routing through the API or CLI, in MB."
     )
 
+    # Web login
+    session_hours: float = Field(8.0, gt=0, description="A web login lasts this many hours, then ends.")
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins in a row after which a user is locked out for a while."
+    )
+    login_lock_minutes: float = Field(15.0, ge=0, description="How long a locked-out user must wait.")
+    trust_proxy_headers: bool = Field(
+        False,
+        description="Trust X-Forwarded-Proto from a reverse proxy that terminates TLS (marks the session "
+        "cookie Secure). Only turn on when kai is reachable through that proxy alone.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -48,6 +48,7 @@ class Database:
     def create_tables(self) -> None:
         # Import every service's tables so they register on Base.metadata before create_all.
         import services.chatbot.store
+        import services.common.audit
         import services.common.auth
         import services.common.jobs
         import services.common.ledger

@@ -21,15 +21,60 @@ def _db() -> Database:
     return open_database(settings.resolved_database_url)
 
 
+def _prompt_password() -> str:
+    # Prompted, never an argument: a password on the command line ends up in the shell history.
+    return typer.prompt("Adgangskode", hide_input=True, confirmation_prompt=True)
+
+
 @users_app.command("add")
 def add_user(
     name: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[str, typer.Option(help="medarbejder, sagsbehandler, it, ledelse or admin.")],
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password so the user can log in on the web.")
+    ] = False,
 ) -> None:
-    """Add a user with a role."""
+    """Add a user with a role (and, with --password, a web login)."""
     with exit_on_error():
-        user = auth.add_user(_db(), name, auth.parse_role(role))
+        parsed = auth.parse_role(role)
+        secret = _prompt_password() if password else None
+        if secret is not None:
+            auth.hash_password(secret)  # refuse a too short password before the user is created
+        db = _db()
+        user = auth.add_user(db, name, parsed)
+        if secret is not None:
+            auth.set_password(db, user.name, secret)
     console.print(f"Bruger '{user.name}' oprettet med rollen {user.role}.")
+
+
+@users_app.command("passwd")
+def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Set a user's web password; unlocks the account and logs the user out everywhere."""
+    with exit_on_error():
+        db = _db()
+        auth.set_password(db, name, _prompt_password())
+    console.print(f"Adgangskoden for '{name}' er ændret.")
+
+
+@users_app.command("unlock")
+def unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Lift a lock-out after too many failed logins."""
+    with exit_on_error():
+        auth.unlock_user(_db(), name)
+    console.print(f"'{name}' kan logge ind igen.")
+
+
+@users_app.command("ensure-admin")
+def ensure_admin() -> None:
+    """Create the user 'admin' with a random password if kai has no admin yet (safe to run again)."""
+    with exit_on_error():
+        password = auth.ensure_admin(_db())
+    if password is None:
+        console.print("Der findes allerede en administrator.")
+        return
+    console.print("Administratoren 'admin' er oprettet. Log ind på /login med denne adgangskode")
+    console.print("(den vises kun nu – skift den med 'kai users passwd admin'):")
+    typer.echo(password)
 
 
 @tokens_app.command("create")

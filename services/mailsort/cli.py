@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from services.common.auth import LOCAL_OPERATOR
 from services.common.config import Settings, get_settings
 from services.common.console import console, exit_on_error, progress_bar
 from services.common.db import Database, open_database
@@ -134,7 +135,7 @@ def correct(
     """Set a mail's queue by hand (a decision from review, or a correction of an automatic routing)."""
     with exit_on_error():
         db, settings = _open()
-        service.decide(db, settings, mail_id, queue, "lokal")
+        service.decide(db, settings, mail_id, queue, LOCAL_OPERATOR)
     console.print(f"Mail {mail_id} → {queue}.")
 
 

@@ -51,7 +51,7 @@ def review(db: DatabaseDep, _: Clerk) -> list[RoutedOut]:
 def decide(
     mail_id: str, body: DecisionIn, db: DatabaseDep, settings: SettingsDep, principal: Clerk
 ) -> RoutedOut:
-    return RoutedOut.model_validate(service.decide(db, settings, mail_id, body.queue, principal.name))
+    return RoutedOut.model_validate(service.decide(db, settings, mail_id, body.queue, principal))
 
 
 @router.get("/queues")

@@ -15,6 +15,8 @@ from typing import Any
 
 from evaluation.metrics import classification_scores
 from services.common import ledger
+from services.common.audit import Action, audit
+from services.common.auth import Principal
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, InvalidInput
@@ -286,8 +288,11 @@ def route_fields(
 # --- people decide --------------------------------------------------------------------------------------
 
 
-def decide(db: Database, settings: Settings, mail_id: str, queue: str, user: str | None) -> store.RoutedMail:
+def decide(
+    db: Database, settings: Settings, mail_id: str, queue: str, actor: Principal | None
+) -> store.RoutedMail:
     """A person sets the queue: a decision for a mail in review, a correction for an automatic one."""
+    user = actor.name if actor else None
     router, _ = active_router(db, settings)
     if queue not in router.queues:
         raise InvalidInput(f"Ukendt kø '{queue}'. Kendte køer: {', '.join(sorted(router.queues))}.")
@@ -309,6 +314,7 @@ def decide(db: Database, settings: Settings, mail_id: str, queue: str, user: str
             quality={"model_queue": mail.queue, "queue": queue, "confidence": round(mail.confidence, 4)},
             reference=mail.id,
         )
+        audit(session, actor, Action.CORRECTED, object_type="mail", object_id=mail.id)
     return mail
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
+from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
 from services.minutes import service
 from services.minutes.pipeline.types import MinutesDraft, Transcript
@@ -30,6 +31,7 @@ def _meeting_out(meeting: object, job: object | None) -> MeetingOut:
 
 @router.post("/meetings", status_code=status.HTTP_202_ACCEPTED, response_model=MeetingOut)
 def create_meeting(
+    principal: PrincipalDep,
     db: DatabaseDep,
     settings: SettingsDep,
     runner: RunnerDep,
@@ -58,33 +60,37 @@ def create_meeting(
         language=language,
         num_speakers=speakers,
     )
-    meeting, job = service.create_meeting(db, settings, runner, file.filename or "", file.file, request)
+    meeting, job = service.create_meeting(
+        db, settings, runner, file.filename or "", file.file, request, actor=principal
+    )
     return _meeting_out(meeting, job)
 
 
 @router.get("/meetings", response_model=list[MeetingOut])
-def list_meetings(db: DatabaseDep) -> list[MeetingOut]:
+def list_meetings(principal: PrincipalDep, db: DatabaseDep) -> list[MeetingOut]:
     return [_meeting_out(m, None) for m in service.list_meetings(db)]
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingOut)
-def get_meeting(db: DatabaseDep, meeting_id: str) -> MeetingOut:
+def get_meeting(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> MeetingOut:
     return _meeting_out(*service.get_meeting(db, meeting_id))
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=JobOut)
-def cancel_meeting(db: DatabaseDep, runner: RunnerDep, meeting_id: str) -> JobOut:
+def cancel_meeting(principal: PrincipalDep, db: DatabaseDep, runner: RunnerDep, meeting_id: str) -> JobOut:
     return JobOut.model_validate(service.cancel_meeting(db, runner, meeting_id))
 
 
 @router.get("/meetings/{meeting_id}/result", response_model=ResultOut)
-def get_result(db: DatabaseDep, meeting_id: str) -> ResultOut:
+def get_result(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> ResultOut:
     transcript, minutes, approved = service.get_result(db, meeting_id)
     return ResultOut(transcript=transcript, minutes=minutes, approved=approved)
 
 
 @router.get("/meetings/{meeting_id}/export/{fmt}")
-def export_meeting(db: DatabaseDep, meeting_id: str, fmt: str, version: str = "current") -> Response:
+def export_meeting(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, fmt: str, version: str = "current"
+) -> Response:
     content, media_type, filename = service.export_meeting(db, meeting_id, fmt, version)
     return Response(
         content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -92,28 +98,39 @@ def export_meeting(db: DatabaseDep, meeting_id: str, fmt: str, version: str = "c
 
 
 @router.patch("/meetings/{meeting_id}/transcript", response_model=Transcript)
-def edit_transcript(db: DatabaseDep, meeting_id: str, body: TranscriptEditIn) -> Transcript:
+def edit_transcript(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: TranscriptEditIn
+) -> Transcript:
     edits = [service.SegmentEdit(e.id, e.text, e.speaker) for e in body.segments]
     return service.edit_transcript(db, meeting_id, edits)
 
 
 @router.put("/meetings/{meeting_id}/speakers", response_model=Transcript)
-def rename_speakers(db: DatabaseDep, meeting_id: str, body: SpeakerNamesIn) -> Transcript:
+def rename_speakers(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: SpeakerNamesIn
+) -> Transcript:
     return service.rename_speakers(db, meeting_id, body.speakers)
 
 
 @router.put("/meetings/{meeting_id}/minutes", response_model=MinutesDraft)
-def update_minutes(db: DatabaseDep, meeting_id: str, body: MinutesDraft) -> MinutesDraft:
+def update_minutes(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: MinutesDraft
+) -> MinutesDraft:
     return service.update_minutes(db, meeting_id, body)
 
 
 @router.post("/meetings/{meeting_id}/approve", response_model=MeetingOut)
-def approve_meeting(db: DatabaseDep, meeting_id: str, body: ApproveIn | None = None) -> MeetingOut:
-    meeting = service.approve_meeting(db, meeting_id, review_seconds=body.review_seconds if body else None)
+def approve_meeting(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: ApproveIn | None = None
+) -> MeetingOut:
+    review_seconds = body.review_seconds if body else None
+    meeting = service.approve_meeting(db, meeting_id, actor=principal, review_seconds=review_seconds)
     return _meeting_out(meeting, None)
 
 
 @router.delete("/meetings/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_meeting(db: DatabaseDep, settings: SettingsDep, runner: RunnerDep, meeting_id: str) -> Response:
-    service.delete_meeting(db, settings, runner, meeting_id)
+def delete_meeting(
+    principal: PrincipalDep, db: DatabaseDep, settings: SettingsDep, runner: RunnerDep, meeting_id: str
+) -> Response:
+    service.delete_meeting(db, settings, runner, meeting_id, actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

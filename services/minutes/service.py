@@ -15,6 +15,8 @@ from rapidfuzz.distance import Levenshtein
 
 from models.registry import load_voice_encoder, load_whisper, whisper_model_name
 from services.common import ledger
+from services.common.audit import Action, audit
+from services.common.auth import Principal
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -230,9 +232,10 @@ def create_meeting(
     filename: str,
     upload: BinaryIO,
     request: MeetingRequest,
-    user: str | None = None,
+    actor: Principal | None = None,
 ) -> tuple[store.Meeting, Job]:
     """Store an uploaded recording, check that it is usable audio, and queue its transcription."""
+    user = actor.name if actor else None
     request = validate_request(settings, request)
     meeting = store.Meeting(
         id=uuid.uuid4().hex,
@@ -254,6 +257,7 @@ def create_meeting(
         _check_audio(folder / meeting.audio_file)
         with db.session() as session:
             session.add(meeting)
+            audit(session, actor, Action.UPLOADED, object_type="meeting", object_id=meeting.id)
         job = runner.submit(JOB_KIND, {"meeting_id": meeting.id}, user=user)
         with db.session() as session:
             store.get_meeting(session, meeting.id).job_id = job.id
@@ -424,9 +428,10 @@ def update_minutes(db: Database, meeting_id: str, minutes: MinutesDraft) -> Minu
 
 
 def approve_meeting(
-    db: Database, meeting_id: str, user: str | None = None, review_seconds: float | None = None
+    db: Database, meeting_id: str, actor: Principal | None = None, review_seconds: float | None = None
 ) -> store.Meeting:
     """Store the reviewed version as final and record how much the person had to change."""
+    user = actor.name if actor else None
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         draft_doc = minutes_text(
@@ -456,15 +461,19 @@ def approve_meeting(
             quality=quality,
             reference=meeting_id,
         )
+        audit(session, actor, Action.APPROVED, object_type="meeting", object_id=meeting_id)
     return meeting
 
 
-def delete_meeting(db: Database, settings: Settings, runner: JobRunner, meeting_id: str) -> None:
+def delete_meeting(
+    db: Database, settings: Settings, runner: JobRunner, meeting_id: str, actor: Principal | None = None
+) -> None:
     """Delete a meeting with its job, audio and everything derived from it."""
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
         job_id = meeting.job_id
         session.delete(meeting)
+        audit(session, actor, Action.DELETED, object_type="meeting", object_id=meeting_id)
     if job_id:
         runner.cancel(job_id)
         delete_jobs(db, [job_id])

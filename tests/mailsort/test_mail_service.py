@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from kai_cli import run_kai
+from services.common.audit import recent_events
+from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.errors import Conflict, InvalidInput
@@ -17,6 +19,8 @@ from services.common.ledger import UsageEvent
 from services.mailsort import service, store
 
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mail_da" / "dev.jsonl"
+
+CLERK = Principal("it-medarbejder", Role.IT)
 
 
 def _eml(subject: str, body: str, to: str = "post@kommune.dk") -> bytes:
@@ -71,16 +75,18 @@ def test_cpr_and_urgency_are_flagged_and_the_number_is_never_stored(
 
 def test_decisions_and_corrections_are_recorded(db: Database, settings: Settings) -> None:
     routed = service.route_raw(db, settings, PRINTER).mail
-    corrected = service.decide(db, settings, routed.id, "it-fagsystemer", "it-medarbejder")
+    corrected = service.decide(db, settings, routed.id, "it-fagsystemer", CLERK)
     expected = store.MailStatus.CORRECTED if routed.auto else store.MailStatus.DECIDED
     assert corrected.status == expected and corrected.final_queue == "it-fagsystemer"
     with pytest.raises(Conflict):
-        service.decide(db, settings, routed.id, "it-fagsystemer", "it-medarbejder")
+        service.decide(db, settings, routed.id, "it-fagsystemer", CLERK)
     with pytest.raises(InvalidInput, match="Ukendt kø"):
-        service.decide(db, settings, routed.id, "kantinen", "it-medarbejder")
+        service.decide(db, settings, routed.id, "kantinen", CLERK)
     with db.session() as session:
         tasks = [r.task for r in session.scalars(select(UsageEvent).where(UsageEvent.reference == routed.id))]
     assert tasks == ["route", "correction" if routed.auto else "decision"]
+    [event] = recent_events(db, actor="it-medarbejder")
+    assert (event.action, event.object_type, event.object_id) == ("corrected", "mail", routed.id)
 
 
 def test_unreadable_mail_is_refused_but_the_watcher_keeps_it(db: Database, settings: Settings) -> None:

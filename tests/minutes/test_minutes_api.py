@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from audio_fixtures import SHARED_DATA, conversation, write_audio
+from services.common.audit import recent_events
 from services.common.config import Settings
 from services.common.db import open_database
 from services.common.jobs import Job, JobStatus
@@ -132,6 +133,11 @@ def test_meeting_from_upload_to_approved_minutes(
     )
     assert late.status_code == 409
 
+    db = open_database(settings.resolved_database_url)
+    actions = [(e.action, e.object_id) for e in recent_events(db)]
+    db.dispose()
+    assert ("uploaded", created["id"]) in actions and ("approved", created["id"]) in actions
+
     rows = _ledger(settings)
     transcribe_row = next(r for r in rows if r.task == "transcribe")
     review_row = next(r for r in rows if r.task == "review")
@@ -161,7 +167,9 @@ def test_delete_leaves_nothing_behind(client: TestClient, settings: Settings) ->
     db.dispose()
 
 
-def test_interrupted_transcription_is_resumed_at_start(settings: Settings, tmp_path: Path) -> None:
+def test_interrupted_transcription_is_resumed_at_start(
+    settings: Settings, tmp_path: Path, api_headers: dict[str, str]
+) -> None:
     # Simulate a crash: the job was "running" when the process died and nobody finished it.
     settings.prepare_dirs()
     db = open_database(settings.resolved_database_url)
@@ -193,7 +201,7 @@ def test_interrupted_transcription_is_resumed_at_start(settings: Settings, tmp_p
 
     from services.common.app import create_app
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=api_headers) as client:
         meeting = _wait_done(client, meeting_id)
         result = client.get(f"/api/minutes/meetings/{meeting_id}/result").json()
     assert meeting["job"]["status"] == "done"

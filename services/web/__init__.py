@@ -1,0 +1,1 @@
+"""kai's web pages for people in a browser (the APIs live under ``/api/``)."""

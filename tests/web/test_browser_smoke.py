@@ -1,0 +1,61 @@
+"""Smoke test of the browser-test setup: the login page renders, passes axe-core and works by keyboard."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from playwright.sync_api import Page, expect
+
+from browser import LiveServer, check_accessibility, describe_violations, save_screenshot
+from services.common import auth
+from services.common.auth import Role
+
+
+def _new_user(live_server: LiveServer) -> tuple[str, str]:
+    # A fresh name per test: the live server (and its database) is shared by the whole session.
+    name, password = f"bruger-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    auth.add_user(live_server.db, name, Role.MEDARBEJDER)
+    auth.set_password(live_server.db, name, password)
+    return name, password
+
+
+def test_login_page_is_accessible(page: Page) -> None:
+    page.goto("/login")
+    expect(page).to_have_title(re.compile("Log ind"))
+    expect(page.get_by_role("heading", name="Log ind")).to_be_visible()
+    violations = check_accessibility(page)
+    save_screenshot(page, "login")
+    assert not violations, describe_violations(violations)
+
+
+def test_login_with_keyboard_only(page: Page, live_server: LiveServer) -> None:
+    name, password = _new_user(live_server)
+    page.goto("/login")
+    # The user-name field has autofocus (Chromium applies it after load: wait, or the first keys are lost);
+    # Tab leads to the password and Enter submits the form.
+    expect(page.get_by_label("Brugernavn")).to_be_focused()
+    page.keyboard.type(name)
+    expect(page.get_by_label("Brugernavn")).to_have_value(name)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Adgangskode")).to_be_focused()
+    page.keyboard.type(password)
+    expect(page.get_by_label("Adgangskode")).to_have_value(password)
+    page.keyboard.press("Enter")
+    # Generous: argon2 verification and the whole test suite share two cores.
+    page.wait_for_url(f"{live_server.url}/", timeout=30_000)
+    violations = check_accessibility(page)
+    save_screenshot(page, "front-page")
+    assert not violations, describe_violations(violations)
+
+
+def test_failed_login_shows_accessible_error(page: Page, live_server: LiveServer) -> None:
+    name, _ = _new_user(live_server)
+    page.goto("/login")
+    page.get_by_label("Brugernavn").fill(name)
+    page.get_by_label("Adgangskode").fill("forkert-adgangskode")
+    page.get_by_role("button", name="Log ind").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    violations = check_accessibility(page)
+    save_screenshot(page, "login-failed")
+    assert not violations, describe_violations(violations)
