@@ -1,15 +1,19 @@
-"""Login, logout and the front page. Forms post with a CSRF token; sessions live server-side (see auth)."""
+"""Web pages: login, logout, front page, Gevinster. Forms post with a CSRF token; sessions are server-side."""
 
 from __future__ import annotations
 
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 
+from evaluation.report import SIMULATED_MARK, budget_chart, danish_number, write_report
+from evaluation.savings import compute_savings, year_dicts
 from services.common import auth
 from services.common.audit import Action, Outcome, audit
 from services.common.config import Settings
@@ -19,6 +23,7 @@ from services.common.errors import KaiError
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
+templates.env.filters["dk"] = danish_number
 router = APIRouter(tags=["web"], include_in_schema=False)
 
 # Before login there is no session to bind a CSRF token to: the login form uses a double-submit cookie.
@@ -143,3 +148,86 @@ def front_page(request: Request, db: DatabaseDep) -> Response:
         {"principal": principal, "csrf_token": auth.csrf_token(request.cookies[auth.SESSION_COOKIE])},
         headers=_PAGE_HEADERS,
     )
+
+
+# --- Gevinster: the management view of the budget targets vs the measured/projected savings ---------------
+
+SAVINGS_ROLES = frozenset({auth.Role.LEDELSE, auth.Role.ADMIN})
+_XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _savings_access(request: Request, db: DatabaseDep) -> tuple[auth.Principal | None, Response | None]:
+    """The principal, or the response to give instead: a redirect to login or a Danish 403 page."""
+    principal = _session_principal(request, db)
+    if principal is None:
+        target = f"/login?next={request.url.path}"
+        return None, RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    if principal.role not in SAVINGS_ROLES:
+        response = templates.TemplateResponse(
+            request,
+            "gevinster.html",
+            {
+                "principal": principal,
+                "csrf_token": auth.csrf_token(request.cookies[auth.SESSION_COOKIE]),
+                "forbidden": True,
+            },
+            status_code=status.HTTP_403_FORBIDDEN,
+            headers=_PAGE_HEADERS,
+        )
+        return principal, response
+    return principal, None
+
+
+@router.get("/gevinster", response_model=None)
+def savings_page(request: Request, db: DatabaseDep, simulated: bool = False) -> Response:
+    principal, denied = _savings_access(request, db)
+    if denied is not None:
+        return denied
+    report = compute_savings(db, simulated=simulated)
+    return templates.TemplateResponse(
+        request,
+        "gevinster.html",
+        {
+            "principal": principal,
+            "csrf_token": auth.csrf_token(request.cookies[auth.SESSION_COOKIE]),
+            "simulated": simulated,
+            "mark": SIMULATED_MARK,
+            "years": year_dicts(report),
+            "chart": budget_chart(report),
+        },
+        headers=_PAGE_HEADERS,
+    )
+
+
+def _report_file(request: Request, db: DatabaseDep, simulated: bool, suffix: str) -> Response:
+    _, denied = _savings_access(request, db)
+    if denied is not None:
+        return denied
+    tmp = tempfile.TemporaryDirectory(prefix="kai-rapport-")
+    try:
+        html_path, xlsx_path = write_report(db, Path(tmp.name), simulated=simulated)
+    except BaseException:
+        tmp.cleanup()
+        raise
+    if suffix == "html":
+        path, media_type = html_path, "text/html; charset=utf-8"
+    else:
+        path, media_type = xlsx_path, _XLSX_TYPE
+    name = f"gevinster{'-simuleret' if simulated else ''}.{suffix}"
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=name,
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(tmp.cleanup),
+    )
+
+
+@router.get("/gevinster/rapport.html", response_model=None)
+def savings_report_html(request: Request, db: DatabaseDep, simulated: bool = False) -> Response:
+    return _report_file(request, db, simulated, "html")
+
+
+@router.get("/gevinster/rapport.xlsx", response_model=None)
+def savings_report_xlsx(request: Request, db: DatabaseDep, simulated: bool = False) -> Response:
+    return _report_file(request, db, simulated, "xlsx")
