@@ -133,6 +133,11 @@ def load_voice_encoder(device: str = "cpu") -> VoiceEncoder:
     return VoiceEncoder(device, verbose=False)
 
 
+def load_speaker_encoder(settings: Settings) -> VoiceEncoder:
+    """The speaker encoder on the configured device: the GPU with ``KAI_DEVICE=cuda``, else the CPU."""
+    return load_voice_encoder("cuda" if settings.device == "cuda" else "cpu")
+
+
 # --- chatbot: embedder and reranker ------------------------------------------------------------------
 
 

@@ -524,11 +524,11 @@ def timed_runs(
     path: Path, audio_seconds: float, settings: Settings, options: TranscriptionOptions, repetitions: int
 ) -> list[RunResult]:
     """raw, kai, kai+diarization, raw, kai, ... on ``path``, one process, one model object."""
-    from models.registry import load_voice_encoder, load_whisper
+    from models.registry import load_speaker_encoder, load_whisper
 
     print(f"Loading models ({settings.device}) …", flush=True)
     model = load_whisper(settings)
-    encoder = load_voice_encoder("cuda" if settings.device == "cuda" else "cpu")
+    encoder = load_speaker_encoder(settings)
     warm_up(path, model, options, encoder)
     plans: dict[str, Callable[[], tuple[int, str]]] = {
         "raw": lambda: run_raw(path, model, options),

@@ -51,7 +51,7 @@ def prepare_models() -> None:
     """Prepare everything kai needs offline, once: Whisper joined and verified, the speaker encoder, the
     embedder, the shipped guidance collections indexed and the default mail model trained (the first time
     takes a few minutes)."""
-    from models.registry import load_embedder, load_voice_encoder, whisper_model_dir
+    from models.registry import load_embedder, load_speaker_encoder, whisper_model_dir
     from services.chatbot import service as chatbot
     from services.common.config import get_settings
     from services.common.console import console, exit_on_error, progress_bar
@@ -63,7 +63,7 @@ def prepare_models() -> None:
         task = bar.add_task("Whisper", total=5)
         path = whisper_model_dir(settings)
         bar.update(task, advance=1, description="Talergenkendelse")
-        load_voice_encoder("cpu")
+        load_speaker_encoder(settings)
         bar.update(task, advance=1, description="Tekst-embeddings")
         load_embedder(settings)
         bar.update(task, advance=1, description="Vejledningssamlinger (første gang: nogle minutter)")

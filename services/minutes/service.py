@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from rapidfuzz.distance import Levenshtein
 
-from models.registry import load_voice_encoder, load_whisper, whisper_model_name
+from models.registry import load_speaker_encoder, load_whisper, whisper_model_name
 from services.common import ledger
 from services.common.audit import Action, audit
 from services.common.auth import Principal
@@ -138,7 +138,7 @@ def process_recording(
             load_whisper(settings),
             options,
             chunk_seconds=settings.chunk_seconds,
-            speaker_encoder=load_voice_encoder(_torch_device(settings)) if request.diarize else None,
+            speaker_encoder=load_speaker_encoder(settings) if request.diarize else None,
             n_speakers=request.num_speakers,
             model_name=whisper_model_name(settings),
             on_segment=report_segment,
@@ -158,10 +158,6 @@ def process_recording(
         summarizer=summarizer,
     )
     return MeetingOutput(transcript, minutes, time.perf_counter() - started)
-
-
-def _torch_device(settings: Settings) -> str:
-    return "cuda" if settings.device == "cuda" else "cpu"
 
 
 def _clock(seconds: float) -> str:
