@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from services.common import auth
+from services.common.auth import Role
 from services.common.config import Settings
 from services.common.db import Database
 
@@ -67,3 +70,23 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{safe_name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def new_user(live_server: LiveServer, role: Role) -> tuple[str, str]:
+    """A new user and password; a fresh name, as the live server and its database are shared."""
+    name, password = f"{role.value}-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    auth.add_user(live_server.db, name, role)
+    auth.set_password(live_server.db, name, password)
+    return name, password
+
+
+def log_in(page: Page, live_server: LiveServer, role: Role, next_url: str = "/") -> str:
+    """Log a new user with ``role`` in through the login form and land on ``next_url``; the user's name."""
+    name, password = new_user(live_server, role)
+    page.goto(f"/login?next={next_url}")
+    page.get_by_label("Brugernavn").fill(name)
+    page.get_by_label("Adgangskode").fill(password)
+    page.get_by_role("button", name="Log ind").click()
+    # Generous: argon2 verification and the whole test suite share two cores.
+    page.wait_for_url(f"{live_server.url}{next_url}", timeout=30_000)
+    return name

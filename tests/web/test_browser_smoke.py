@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 from playwright.sync_api import Page, expect
 
-from browser import LiveServer, check_accessibility, describe_violations, save_screenshot
-from services.common import auth
+from browser import LiveServer, check_accessibility, describe_violations, new_user, save_screenshot
 from services.common.auth import Role
-
-
-def _new_user(live_server: LiveServer) -> tuple[str, str]:
-    # A fresh name per test: the live server (and its database) is shared by the whole session.
-    name, password = f"bruger-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
-    auth.add_user(live_server.db, name, Role.MEDARBEJDER)
-    auth.set_password(live_server.db, name, password)
-    return name, password
 
 
 def test_login_page_is_accessible(page: Page) -> None:
@@ -30,7 +20,7 @@ def test_login_page_is_accessible(page: Page) -> None:
 
 
 def test_login_with_keyboard_only(page: Page, live_server: LiveServer) -> None:
-    name, password = _new_user(live_server)
+    name, password = new_user(live_server, Role.MEDARBEJDER)
     page.goto("/login")
     # The user-name field has autofocus (Chromium applies it after load: wait, or the first keys are lost);
     # Tab leads to the password and Enter submits the form.
@@ -50,7 +40,7 @@ def test_login_with_keyboard_only(page: Page, live_server: LiveServer) -> None:
 
 
 def test_failed_login_shows_accessible_error(page: Page, live_server: LiveServer) -> None:
-    name, _ = _new_user(live_server)
+    name, _ = new_user(live_server, Role.MEDARBEJDER)
     page.goto("/login")
     page.get_by_label("Brugernavn").fill(name)
     page.get_by_label("Adgangskode").fill("forkert-adgangskode")

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser import LiveServer, check_accessibility, describe_violations, save_screenshot
+from browser import LiveServer, check_accessibility, describe_violations, log_in, save_screenshot
 from evaluation.simulate import simulate_year
-from services.common import auth
 from services.common.auth import Role
-
-
-def _new_user(live_server: LiveServer, role: Role) -> tuple[str, str]:
-    name, password = f"{role.value}-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
-    auth.add_user(live_server.db, name, role)
-    auth.set_password(live_server.db, name, password)
-    return name, password
-
-
-def _log_in(page: Page, live_server: LiveServer, role: Role, next_url: str = "/") -> None:
-    name, password = _new_user(live_server, role)
-    page.goto(f"/login?next={next_url}")
-    page.get_by_label("Brugernavn").fill(name)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{live_server.url}{next_url}", timeout=30_000)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +19,9 @@ def simulated_data(live_server: LiveServer) -> None:
 
 @pytest.mark.usefixtures("simulated_data")
 def test_management_sees_simulated_savings(page: Page, live_server: LiveServer) -> None:
-    _log_in(page, live_server, Role.LEDELSE)
-    expect(page.get_by_role("link", name="Gevinster")).to_be_visible()
+    log_in(page, live_server, Role.LEDELSE)
+    nav = page.get_by_role("navigation", name="Hovedmenu")
+    expect(nav.get_by_role("link", name="Gevinster")).to_be_visible()
     page.goto("/gevinster?simulated=1")
     expect(page).to_have_title(re.compile("Gevinster"))
     expect(page.get_by_role("heading", name="Gevinster", level=1)).to_be_visible()
@@ -59,7 +42,7 @@ def test_management_sees_simulated_savings(page: Page, live_server: LiveServer) 
 
 @pytest.mark.usefixtures("simulated_data")
 def test_report_downloads(page: Page, live_server: LiveServer) -> None:
-    _log_in(page, live_server, Role.ADMIN)
+    log_in(page, live_server, Role.ADMIN)
     html = page.request.get("/gevinster/rapport.html?simulated=1")
     assert html.status == 200
     assert "SIMULEREDE DATA" in html.text()
@@ -69,8 +52,9 @@ def test_report_downloads(page: Page, live_server: LiveServer) -> None:
 
 
 def test_caseworker_is_forbidden(page: Page, live_server: LiveServer) -> None:
-    _log_in(page, live_server, Role.SAGSBEHANDLER)
+    log_in(page, live_server, Role.SAGSBEHANDLER)
     expect(page.get_by_role("link", name="Gevinster")).to_have_count(0)
+    expect(page.get_by_role("link", name="Spørg vejledningen").first).to_be_visible()
     response = page.goto("/gevinster")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="Adgang nægtet")).to_be_visible()
