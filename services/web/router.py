@@ -15,11 +15,12 @@ from services.common import auth
 from services.common.audit import Action, Outcome, audit
 from services.common.config import Settings
 from services.common.deps import DatabaseDep, SettingsDep
-from services.web.pages import gevinster
+from services.web.pages import gevinster, post, referat, vejledning
 from services.web.rendering import STATIC_DIR, page_access, render
 
 router = APIRouter(tags=["web"], include_in_schema=False)
-router.include_router(gevinster.router)
+for page in (referat, vejledning, post, gevinster):
+    router.include_router(page.router)
 __all__ = ["STATIC_DIR", "router"]
 
 # Before login there is no session to bind a CSRF token to: the login form uses a double-submit cookie.
