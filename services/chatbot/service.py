@@ -47,6 +47,8 @@ MAX_QUESTION_CHARS = 2000
 TOP_K = 5
 ANSWER_PASSAGES = 3
 _COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# The guidance's editors: they see the content gaps (the questions it did not answer).
+GAP_EDITOR_ROLES = frozenset({Role.ADMIN, Role.LEDELSE})
 
 
 # --- collections and ingest -----------------------------------------------------------------------------
@@ -488,7 +490,7 @@ class ContentGap:
 def content_gaps(db: Database, principal: Principal, limit: int = 200) -> list[ContentGap]:
     """Questions the guidance did not answer (declined, or marked unhelpful), most frequent first: the
     editors' (admin, management) list of what the guidance lacks. Questions are CPR-masked, never named."""
-    if principal.role not in (Role.ADMIN, Role.LEDELSE):
+    if principal.role not in GAP_EDITOR_ROLES:
         raise Forbidden("Kun redaktører (admin eller ledelse) kan se listen over huller i vejledningen.")
     from sqlalchemy import or_, select
 

@@ -1,7 +1,60 @@
-"""Spørg vejledningen page."""
+"""Spørg vejledningen: the chat over the guidance collections, and the editors' list of content gaps.
+
+The page renders the collections the user may read; the chat itself runs in vejledning.js against /api/chat.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+
+from services.chatbot import service
+from services.common.deps import DatabaseDep
+from services.web.rendering import page_access, render
 
 router = APIRouter(include_in_schema=False)
+# The municipality's clock: gap dates are stored in UTC.
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+
+
+def danish_time(iso: str) -> str:
+    """'17.03.2026 kl. 14:05', Danish time, for a stored timestamp (naive means UTC, as SQLite keeps it)."""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).strftime("%d.%m.%Y kl. %H:%M")
+
+
+@router.get("/vejledning", response_model=None)
+def chat_page(request: Request, db: DatabaseDep) -> Response:
+    principal, denied = page_access(request, db)
+    if denied is not None:
+        return denied
+    return render(
+        request,
+        "vejledning.html",
+        principal,
+        collections=service.list_collections(db, principal),
+        is_editor=principal.role in service.GAP_EDITOR_ROLES,
+    )
+
+
+@router.get("/vejledning/huller", response_model=None)
+def gaps_page(request: Request, db: DatabaseDep) -> Response:
+    principal, denied = page_access(request, db, service.GAP_EDITOR_ROLES)
+    if denied is not None:
+        return denied
+    gaps = [
+        {
+            "question": gap.question,
+            "times": gap.times,
+            "last_asked": gap.last_asked,
+            "last_asked_text": danish_time(gap.last_asked),
+            "collections": gap.collections,
+            "reason": gap.reason,
+        }
+        for gap in service.content_gaps(db, principal)
+    ]
+    return render(request, "vejledning_huller.html", principal, gaps=gaps)
