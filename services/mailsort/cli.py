@@ -123,8 +123,22 @@ def restore(version: Annotated[str, typer.Argument(help="The version to make act
     """Make an earlier model version active again."""
     with exit_on_error():
         db, _ = _open()
-        service.restore_model(db, version)
+        service.restore_model(db, version, LOCAL_OPERATOR)
     console.print(f"Model {version} er aktiv igen.")
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="The candidate version to put in use.")],
+    confirm_worse: Annotated[
+        bool, typer.Option("--confirm-worse", help="Promote although its comparison advised against it.")
+    ] = False,
+) -> None:
+    """Put a retrained candidate that was not promoted in use (after reading its comparison)."""
+    with exit_on_error():
+        db, _ = _open()
+        service.promote_model(db, version, LOCAL_OPERATOR, confirm_worse=confirm_worse)
+    console.print(f"Model {version} er aktiv.")
 
 
 @app.command()

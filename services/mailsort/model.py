@@ -606,9 +606,14 @@ class _Decided:
 
 
 def evaluate_router(router: TrainedRouter, mails: Sequence[LabelledMail]) -> dict[str, Any]:
-    """Accuracy, macro-F1, auto coverage and precision of ``router`` on labelled mails."""
+    """Accuracy, macro-F1, auto coverage and precision of ``router`` on labelled mails, and per queue."""
     decisions = router.route_many([m.mail for m in mails], explain=False)
-    return {"n": len(mails), **classification_scores([str(m.queue) for m in mails], decisions)}
+    truth = [str(m.queue) for m in mails]
+    return {
+        "n": len(mails),
+        **classification_scores(truth, decisions),
+        "per_queue": _per_class(truth, [d.queue for d in decisions]),
+    }
 
 
 def compare(
@@ -635,40 +640,37 @@ def compare(
     ]
     seen = sum(1 for m in holdout if m.queue) - len(unseen)
     cand = evaluate_router(candidate, unseen) if unseen else {"n": 0}
+    # the current model's figures on the same mails, shown beside the candidate's even when too few to judge
+    cur = evaluate_router(current, unseen) if current is not None and unseen else {}
 
-    def verdict(promote: bool, reason: str, cur: dict[str, Any]) -> Comparison:
+    def verdict(promote: bool, reason: str) -> Comparison:
         return Comparison(candidate, promote, reason, cand, cur, len(unseen), seen)
 
     if current is None:
-        return verdict(True, "Der er ingen aktiv model; kandidaten tages i brug.", {})
+        return verdict(True, "Der er ingen aktiv model; kandidaten tages i brug.")
     if len(unseen) < min_holdout:
         return verdict(
             False,
             f"For få nye mails til en retfærdig sammenligning: {len(unseen)} usete mails, der skal mindst "
             f"{min_holdout} til ({seen} udeladt, fordi en af modellerne er trænet på dem).",
-            {},
         )
-    cur = evaluate_router(current, unseen)
     precision_floor = min(candidate.target_precision, cur["auto_precision"])
     f1_drop = cur["macro_f1"] - cand["macro_f1"]
     if f1_drop > tolerance:
         return verdict(
             False,
             f"Macro-F1 falder fra {cur['macro_f1']:.3f} til {cand['macro_f1']:.3f} på {len(unseen)} mails.",
-            cur,
         )
     if cand["auto_precision"] < precision_floor:
         return verdict(
             False,
             f"Præcisionen af den automatiske sortering er {cand['auto_precision']:.3f}, under kravet "
             f"{precision_floor:.3f}.",
-            cur,
         )
     return verdict(
         True,
         f"Ikke dårligere: macro-F1 {cand['macro_f1']:.3f} mod {cur['macro_f1']:.3f}, automatisk "
         f"{cand['auto_coverage']:.0%} med præcision {cand['auto_precision']:.3f} på {len(unseen)} mails.",
-        cur,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from services.common.auth import Principal, PrincipalDep, Role, require_roles
 from services.common.deps import DatabaseDep, SettingsDep
@@ -65,13 +65,37 @@ def models(db: DatabaseDep, _: Clerk) -> list[ModelOut]:
 
 
 @router.post("/models/retrain", response_model=service.RetrainReport)
-def retrain(db: DatabaseDep, settings: SettingsDep, _: Clerk) -> service.RetrainReport:
-    return service.retrain(db, settings)
+def retrain(
+    db: DatabaseDep,
+    settings: SettingsDep,
+    _: Clerk,
+    promote: Annotated[
+        bool, Query(description="false: store the candidate with its comparison; a person promotes it.")
+    ] = True,
+) -> service.RetrainReport:
+    return service.retrain(db, settings, promote=promote)
+
+
+@router.post("/models/{version}/promote", response_model=ModelOut)
+def promote(
+    version: str,
+    db: DatabaseDep,
+    principal: Clerk,
+    confirm_worse: Annotated[
+        bool, Query(description="Promote although the comparison did not find the candidate as good.")
+    ] = False,
+) -> ModelOut:
+    return ModelOut.model_validate(service.promote_model(db, version, principal, confirm_worse=confirm_worse))
+
+
+@router.delete("/models/{version}", status_code=status.HTTP_204_NO_CONTENT)
+def discard(version: str, db: DatabaseDep, settings: SettingsDep, principal: Clerk) -> None:
+    service.discard_candidate(db, settings, version, principal)
 
 
 @router.post("/models/{version}/restore", response_model=ModelOut)
-def restore(version: str, db: DatabaseDep, _: Clerk) -> ModelOut:
-    return ModelOut.model_validate(service.restore_model(db, version))
+def restore(version: str, db: DatabaseDep, principal: Clerk) -> ModelOut:
+    return ModelOut.model_validate(service.restore_model(db, version, principal))
 
 
 @router.get("/drift")

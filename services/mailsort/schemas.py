@@ -56,3 +56,5 @@ class ModelOut(BaseModel):
     corrections: int
     metrics: dict[str, Any]
     note: str
+    comparison: dict[str, Any] | None  # a retrained model's held-out comparison with the model then active
+    activated_at: datetime | None  # None: a candidate never in use

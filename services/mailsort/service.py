@@ -46,7 +46,14 @@ def _load_router(path: str) -> TrainedRouter:
 
 
 def _store_model(
-    db: Database, settings: Settings, router: TrainedRouter, corrections: int, note: str, *, active: bool
+    db: Database,
+    settings: Settings,
+    router: TrainedRouter,
+    corrections: int,
+    note: str,
+    *,
+    active: bool,
+    comparison: dict[str, Any] | None = None,
 ) -> store.MailModel:
     folder = store.models_dir(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,6 +68,7 @@ def _store_model(
             metrics=router.metrics,
             note=note,
             active=False,
+            comparison=comparison,
         )
         session.add(row)
         if active:
@@ -72,7 +80,7 @@ def _activate(session: Any, row: store.MailModel) -> None:
     for other in store.list_models(session):
         other.active = False
     session.flush()
-    row.active = True
+    row.active, row.activated_at = True, utcnow()
 
 
 def active_router(db: Database, settings: Settings) -> tuple[TrainedRouter, str]:
@@ -111,12 +119,97 @@ def list_models(db: Database) -> list[store.MailModel]:
         return store.list_models(session)
 
 
-def restore_model(db: Database, version: str) -> store.MailModel:
-    """Make an earlier version the active one again."""
+@dataclass
+class ModelOverview:
+    models: list[store.MailModel]  # newest first
+    active: store.MailModel | None
+    candidate: store.MailModel | None  # the newest model never active: awaiting a person's decision
+    compared_with: store.MailModel | None  # the model the candidate was compared with
+    candidate_warning: str | None  # why promoting the candidate needs a confirmation; None: it does not
+
+
+def model_overview(db: Database) -> ModelOverview:
+    with db.session() as session:
+        models = store.list_models(session)
+        candidate = store.newest_candidate(session)
+    active = next((m for m in models if m.active), None)
+    if candidate is None:
+        return ModelOverview(models, active, None, None, None)
+    compared_version = (candidate.comparison or {}).get("current_version")
+    compared = next((m for m in models if m.version == compared_version), None)
+    warning = _promotion_warning(candidate, active.version if active else None)
+    return ModelOverview(models, active, candidate, compared, warning)
+
+
+def restore_model(db: Database, version: str, actor: Principal | None = None) -> store.MailModel:
+    """Make an earlier version the active one again. A candidate that was never in use is promoted
+    instead (``promote_model``), where its comparison is read first."""
     with db.session() as session:
         row = store.get_model(session, version)
+        if row.activated_at is None:
+            raise Conflict(
+                f"Model {version} har aldrig været i brug. Forfrem den som kandidat i stedet, så "
+                "sammenligningen med den aktive model bliver vurderet."
+            )
         _activate(session, row)
+        audit(session, actor, Action.APPROVED, object_type="mail_model", object_id=version)
     return row
+
+
+def promote_model(
+    db: Database, version: str, actor: Principal | None, *, confirm_worse: bool = False
+) -> store.MailModel:
+    """Put a candidate in use. One that its comparison did not find at least as good as the active model
+    (or that was compared with another model than the one active now) needs ``confirm_worse``; the audit log
+    records who promoted it, and the model keeps whether it was promoted against the comparison's advice."""
+    with db.session() as session:
+        row = store.get_model(session, version)
+        if row.activated_at is not None:
+            state = "er den aktive model" if row.active else "har været i brug før; gendan den i stedet"
+            raise Conflict(f"Model {version} {state}.")
+        active = store.active_model(session)
+        warning = _promotion_warning(row, active.version if active else None)
+        if warning and not confirm_worse:
+            raise Conflict(f"{warning} Bekræft, hvis kandidaten skal tages i brug alligevel.")
+        row.comparison = {
+            **(row.comparison or {}),
+            "promoted_by": actor.name if actor else None,
+            "promoted_against_advice": warning,
+        }
+        _activate(session, row)
+        audit(session, actor, Action.APPROVED, object_type="mail_model", object_id=version)
+    if warning:
+        log.warning("Mail model %s promoted against the comparison's advice", version)
+    return row
+
+
+def _promotion_warning(candidate: store.MailModel, active_version: str | None) -> str | None:
+    """Why promoting ``candidate`` needs a person's confirmation, or None when its comparison supports it."""
+    comparison = candidate.comparison or {}
+    if not comparison:
+        return "Kandidaten er ikke sammenlignet med den aktive model."
+    compared_with = comparison.get("current_version")
+    if active_version is not None and compared_with != active_version:
+        return (
+            f"Kandidaten er sammenlignet med model {compared_with}, "
+            f"men den aktive model er nu {active_version}."
+        )
+    if not comparison.get("recommended"):
+        return f"Kandidaten er ikke vurderet mindst lige så god: {comparison.get('reason', '')}"
+    return None
+
+
+def discard_candidate(db: Database, settings: Settings, version: str, actor: Principal | None) -> None:
+    """Throw away a candidate that was never in use: its row and its file. Models that routed mail stay."""
+    with db.session() as session:
+        row = store.get_model(session, version)
+        if row.activated_at is not None:
+            raise Conflict(f"Model {version} har været i brug og gemmes, så den kan gendannes.")
+        file = row.file
+        session.delete(row)
+        audit(session, actor, Action.DELETED, object_type="mail_model", object_id=version)
+    # after the commit: a failed commit leaves the file, never a row without its file
+    (store.models_dir(settings.data_dir) / file).unlink(missing_ok=True)
 
 
 # --- routing ---------------------------------------------------------------------------------------------
@@ -351,6 +444,9 @@ def queues(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
 @dataclass
 class RetrainReport:
+    """``candidate_metrics`` and ``current_metrics``: both models on the same held-out mails (with
+    ``per_queue``); ``recommended``: the comparison found the candidate not worse."""
+
     candidate: str
     current: str
     promoted: bool
@@ -358,6 +454,9 @@ class RetrainReport:
     corrections: int
     candidate_metrics: dict[str, Any]
     current_metrics: dict[str, Any]
+    recommended: bool
+    holdout: int
+    left_out_seen: int
 
 
 def _taught(db: Database) -> list[LabelledMail]:
@@ -379,24 +478,42 @@ def _taught(db: Database) -> list[LabelledMail]:
     ]
 
 
-def retrain(db: Database, settings: Settings, training: Path | None = None) -> RetrainReport:
-    """Train a candidate on the base data plus every person's decision and correction, compare it with the
-    active model on a held-out split, and promote it only if it is not worse."""
+def retrain(
+    db: Database, settings: Settings, training: Path | None = None, *, promote: bool = True
+) -> RetrainReport:
+    """Train a candidate on the base data plus every person's decision and correction and compare it with the
+    active model on a held-out split. With ``promote`` it is put in use only if it is not worse; without, it
+    is stored with its comparison for a person to promote (``promote_model``) or discard."""
     current, current_version = active_router(db, settings)
     corrections = _taught(db)
     base = _labelled(training or DEFAULT_TRAINING)
     candidate_data = base + corrections
     comparison = train_and_compare(candidate_data, current, target_precision=settings.mail_target_precision)
     note = f"Gentrænet med {len(corrections)} rettelser"
-    row = _store_model(db, settings, comparison.candidate, len(corrections), note, active=comparison.promote)
+    record = {
+        "current_version": current_version,
+        "recommended": comparison.promote,
+        "reason": comparison.reason,
+        "holdout": comparison.holdout,
+        "left_out_seen": comparison.left_out_seen,
+        "candidate": comparison.candidate_metrics,
+        "current": comparison.current_metrics,
+    }
+    promoted = promote and comparison.promote
+    row = _store_model(
+        db, settings, comparison.candidate, len(corrections), note, active=promoted, comparison=record
+    )
     return RetrainReport(
         candidate=row.version,
         current=current_version,
-        promoted=comparison.promote,
+        promoted=promoted,
         reason=comparison.reason,
         corrections=len(corrections),
         candidate_metrics=comparison.candidate_metrics,
         current_metrics=comparison.current_metrics,
+        recommended=comparison.promote,
+        holdout=comparison.holdout,
+        left_out_seen=comparison.left_out_seen,
     )
 
 

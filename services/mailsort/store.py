@@ -52,7 +52,8 @@ class RoutedMail(Base):
 
 
 class MailModel(Base):
-    """One trained routing model; exactly one is active."""
+    """One trained routing model; exactly one is active. A model never activated is a candidate: a person
+    promotes it (or discards it) after reading its ``comparison`` with the model that was active."""
 
     __tablename__ = "mail_models"
 
@@ -64,6 +65,9 @@ class MailModel(Base):
     corrections: Mapped[int] = mapped_column(Integer, default=0)  # corrected mails included
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cross-validated
     note: Mapped[str] = mapped_column(Text, default="")
+    # held-out comparison with the model active at retraining (see service.retrain); None for other models
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(nullable=True)  # last made active; None: candidate
 
 
 def models_dir(data_dir: Path) -> Path:
@@ -83,6 +87,12 @@ def get_model(session: Session, version: str) -> MailModel:
 
 def list_models(session: Session) -> list[MailModel]:
     return list(session.scalars(select(MailModel).order_by(MailModel.created_at.desc())))
+
+
+def newest_candidate(session: Session) -> MailModel | None:
+    """The newest model that was never active: the one awaiting a person's decision."""
+    query = select(MailModel).where(MailModel.activated_at.is_(None)).order_by(MailModel.created_at.desc())
+    return session.scalar(query.limit(1))
 
 
 def get_mail(session: Session, mail_id: str) -> RoutedMail:

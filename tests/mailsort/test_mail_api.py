@@ -67,3 +67,35 @@ def test_route_review_and_correct_over_http(client: TestClient, settings: Settin
     }
     assert [m["active"] for m in client.get("/api/mail/models", headers=it).json()] == [True]
     assert len(client.get("/api/mail/queues", headers=staff).json()) == 10
+
+
+def test_retrain_without_promotion_then_promote_over_http(client: TestClient, settings: Settings) -> None:
+    headers = _headers(settings)
+    staff, it = headers[auth.Role.MEDARBEJDER], headers[auth.Role.IT]
+    client.get("/api/mail/queues", headers=it)  # the first model is trained when it is first needed
+    [first] = client.get("/api/mail/models", headers=it).json()
+    assert client.post("/api/mail/models/retrain?promote=false", headers=staff).status_code == 403
+
+    report = client.post("/api/mail/models/retrain?promote=false", headers=it)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["promoted"] is False and body["current"] == first["version"]
+    assert {"recommended", "holdout", "candidate_metrics", "current_metrics", "reason"} <= set(body)
+    models = {m["version"]: m for m in client.get("/api/mail/models", headers=it).json()}
+    candidate = models[body["candidate"]]
+    assert not candidate["active"] and candidate["activated_at"] is None
+    assert candidate["comparison"]["current_version"] == first["version"]
+
+    promote = f"/api/mail/models/{body['candidate']}/promote"
+    assert client.post(promote, headers=staff).status_code == 403
+    refused = client.post(promote, headers=it)
+    assert refused.status_code == 409 and "Bekræft" in refused.json()["detail"]
+    promoted = client.post(f"{promote}?confirm_worse=true", headers=it)
+    assert promoted.status_code == 200 and promoted.json()["active"] is True
+
+    # a model that routed mail is kept; a fresh candidate can be thrown away
+    assert client.delete(f"/api/mail/models/{first['version']}", headers=it).status_code == 409
+    second = client.post("/api/mail/models/retrain?promote=false", headers=it).json()["candidate"]
+    assert client.delete(f"/api/mail/models/{second}", headers=staff).status_code == 403
+    assert client.delete(f"/api/mail/models/{second}", headers=it).status_code == 204
+    assert client.delete(f"/api/mail/models/{second}", headers=it).status_code == 404

@@ -14,7 +14,7 @@ from services.common.audit import recent_events
 from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
-from services.common.errors import Conflict, InvalidInput
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.ledger import UsageEvent
 from services.mailsort import service, store
 
@@ -108,6 +108,72 @@ def test_retrain_needs_enough_new_mail_then_promotes_and_restores(db: Database, 
     assert restored.active and service.active_router(db, settings)[1] == first
 
 
+def test_a_candidate_waits_for_a_person_who_promotes_it_with_confirmation(
+    db: Database, settings: Settings
+) -> None:
+    first = service.active_router(db, settings)[1]
+    routed = service.route_raw(db, settings, PRINTER).mail
+    service.decide(db, settings, routed.id, "it-fagsystemer", CLERK)
+
+    report = service.retrain(db, settings, promote=False)
+    assert not report.promoted and not report.recommended  # one correction: too few to judge
+    assert service.active_router(db, settings)[1] == first
+    overview = service.model_overview(db)
+    assert overview.candidate is not None and overview.candidate.version == report.candidate
+    assert overview.candidate.activated_at is None and overview.candidate.corrections == 1
+    assert overview.compared_with is not None and overview.compared_with.version == first
+    assert overview.candidate.comparison is not None
+    assert overview.candidate.comparison["current_version"] == first
+    assert overview.candidate.comparison["reason"] == report.reason
+    assert "For få nye mails" in (overview.candidate_warning or "")
+
+    # a candidate is promoted, not restored; one not found as good needs a confirmation
+    with pytest.raises(Conflict, match="aldrig været i brug"):
+        service.restore_model(db, report.candidate, CLERK)
+    with pytest.raises(Conflict, match="Bekræft"):
+        service.promote_model(db, report.candidate, CLERK)
+    assert service.active_router(db, settings)[1] == first
+    promoted = service.promote_model(db, report.candidate, CLERK, confirm_worse=True)
+    assert promoted.active and service.active_router(db, settings)[1] == report.candidate
+    assert promoted.comparison is not None and promoted.comparison["promoted_by"] == CLERK.name
+    assert "For få nye mails" in promoted.comparison["promoted_against_advice"]
+    assert service.model_overview(db).candidate is None
+    events = [(e.action, e.object_type, e.object_id) for e in recent_events(db, actor=CLERK.name)]
+    assert ("approved", "mail_model", report.candidate) in events
+
+    # models that were in use stay (to go back to); the earlier one is restored as before
+    with pytest.raises(Conflict, match="gendan"):
+        service.promote_model(db, first, CLERK)
+    with pytest.raises(Conflict, match="gemmes"):
+        service.discard_candidate(db, settings, first, CLERK)
+    assert service.restore_model(db, first, CLERK).active
+
+
+def test_a_discarded_candidate_leaves_no_row_and_no_file(db: Database, settings: Settings) -> None:
+    first = service.active_router(db, settings)[1]
+    report = service.retrain(db, settings, promote=False)
+    with db.session() as session:
+        file = store.models_dir(settings.data_dir) / store.get_model(session, report.candidate).file
+    assert file.is_file()
+    service.discard_candidate(db, settings, report.candidate, CLERK)
+    assert [m.version for m in service.list_models(db)] == [first]
+    assert not file.exists()
+    assert ("deleted", report.candidate) in {(e.action, e.object_id) for e in recent_events(db)}
+    with pytest.raises(NotFound):
+        service.promote_model(db, report.candidate, CLERK)
+
+
+def test_a_promotion_compared_with_another_active_model_needs_confirmation(
+    db: Database, settings: Settings
+) -> None:
+    service.active_router(db, settings)
+    stale = service.retrain(db, settings, promote=False).candidate
+    newer = service.retrain(db, settings, promote=False).candidate
+    service.promote_model(db, newer, CLERK, confirm_worse=True)
+    with pytest.raises(Conflict, match=f"den aktive model er nu {newer}"):
+        service.promote_model(db, stale, CLERK)
+
+
 def test_drift_report_counts_per_week(db: Database, settings: Settings) -> None:
     service.route_raw(db, settings, PRINTER)
     service.route_raw(db, settings, WORRY)
@@ -141,6 +207,23 @@ def test_cli_route_and_eval_contracts(settings: Settings, tmp_path: Path) -> Non
     assert set(figures) == {"n", "accuracy", "macro_f1", "auto_coverage", "auto_precision"}
     assert figures["n"] == 80
     assert figures["macro_f1"] > 0.6
+
+
+def test_cli_retrain_keeps_its_verdict_and_promote_needs_confirmation(
+    db: Database, settings: Settings
+) -> None:
+    first = service.active_router(db, settings)[1]
+    retrained = run_kai(settings, "mailsort", "retrain")
+    assert retrained.returncode == 0, retrained.stderr
+    assert "ikke forfremmet" in retrained.stdout and service.active_router(db, settings)[1] == first
+    candidate = service.model_overview(db).candidate
+    assert candidate is not None
+
+    refused = run_kai(settings, "mailsort", "promote", candidate.version)
+    assert refused.returncode != 0 and "Bekræft" in refused.stderr
+    promoted = run_kai(settings, "mailsort", "promote", candidate.version, "--confirm-worse")
+    assert promoted.returncode == 0, promoted.stderr
+    assert service.active_router(db, settings)[1] == candidate.version
 
 
 @pytest.mark.parametrize(
