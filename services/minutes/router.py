@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi.responses import FileResponse
 
 from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
@@ -68,7 +69,7 @@ def create_meeting(
 
 @router.get("/meetings", response_model=list[MeetingOut])
 def list_meetings(principal: PrincipalDep, db: DatabaseDep) -> list[MeetingOut]:
-    return [_meeting_out(m, None) for m in service.list_meetings(db)]
+    return [_meeting_out(meeting, job) for meeting, job in service.list_meetings(db)]
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingOut)
@@ -85,6 +86,19 @@ def cancel_meeting(principal: PrincipalDep, db: DatabaseDep, runner: RunnerDep, 
 def get_result(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> ResultOut:
     transcript, minutes, approved = service.get_result(db, meeting_id)
     return ResultOut(transcript=transcript, minutes=minutes, approved=approved)
+
+
+@router.get(
+    "/meetings/{meeting_id}/audio",
+    response_class=FileResponse,
+    responses={200: {"description": "The recording; supports HTTP Range requests (seeking)."}},
+)
+def get_audio(
+    principal: PrincipalDep, db: DatabaseDep, settings: SettingsDep, meeting_id: str
+) -> FileResponse:
+    path, media_type, filename = service.audio_file(db, settings, meeting_id)
+    # Inline: the review page plays it in an <audio> element; FileResponse answers Range requests.
+    return FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline")
 
 
 @router.get("/meetings/{meeting_id}/export/{fmt}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from rapidfuzz.distance import Levenshtein
+from sqlalchemy import select
 
 from models.registry import load_speaker_encoder, load_whisper, whisper_model_name
 from services.common import ledger
@@ -123,7 +124,8 @@ def process_recording(
         share = min(position / expected, 1.0) if expected > 0 else 0.0
         # The latest line goes with the progress, so a person can watch the transcript grow.
         on_progress(
-            90.0 * share, f"Transskriberer {_clock(position)} af {_clock(expected)}: {mask_cpr(segment.text)}"
+            90.0 * share,
+            f"Transskriberer {clock_text(position)} af {clock_text(expected)}: {mask_cpr(segment.text)}",
         )
 
     options = TranscriptionOptions(
@@ -160,7 +162,8 @@ def process_recording(
     return MeetingOutput(transcript, minutes, time.perf_counter() - started)
 
 
-def _clock(seconds: float) -> str:
+def clock_text(seconds: float) -> str:
+    """``75.4`` → ``"01:15"``; with hours when the recording is that long (``"1:02:03"``)."""
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
@@ -292,8 +295,15 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
         with db.session() as session:
             store.get_meeting(session, meeting_id).failure = exc.message
             _record_transcription(session, None, meeting.created_by, meeting_id)
+            context.finish(session, error=exc.message)
         raise
     context.report(99.0, "Gemmer")
+    result = {
+        "meeting_id": meeting_id,
+        "duration": output.transcript.duration,
+        "segments": len(output.transcript.segments),
+    }
+    # Results, ledger row and job status in one transaction: a retried job can never count twice.
     with db.session() as session:
         stored = store.get_meeting(session, meeting_id)
         stored.draft_transcript = stored.transcript = output.transcript.to_dict()
@@ -301,11 +311,8 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
         stored.processing_seconds = output.processing_seconds
         stored.failure = None
         _record_transcription(session, output, meeting.created_by, meeting_id)
-    return {
-        "meeting_id": meeting_id,
-        "duration": output.transcript.duration,
-        "segments": len(output.transcript.segments),
-    }
+        context.finish(session, result)
+    return result
 
 
 def get_meeting(db: Database, meeting_id: str) -> tuple[store.Meeting, Job | None]:
@@ -315,9 +322,23 @@ def get_meeting(db: Database, meeting_id: str) -> tuple[store.Meeting, Job | Non
     return meeting, job
 
 
-def list_meetings(db: Database) -> list[store.Meeting]:
+def list_meetings(db: Database) -> list[tuple[store.Meeting, Job | None]]:
+    """Recent meetings, each with its transcription job (fetched in one query, for list views)."""
     with db.session() as session:
-        return store.list_meetings(session)
+        meetings = store.list_meetings(session)
+        job_ids = [m.job_id for m in meetings if m.job_id]
+        jobs = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+    return [(meeting, jobs.get(meeting.job_id or "")) for meeting in meetings]
+
+
+def audio_file(db: Database, settings: Settings, meeting_id: str) -> tuple[Path, str, str]:
+    """The stored recording of a meeting: its path, media type and the name it was uploaded with."""
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+    path = store.audio_path(settings.data_dir, meeting)
+    if not path.is_file():
+        raise NotFound(f"Optagelsen til mødet {meeting_id} findes ikke længere.")
+    return path, store.audio_media_type(meeting), meeting.audio_filename
 
 
 def _working_copy(meeting: store.Meeting) -> tuple[Transcript, MinutesDraft]:

@@ -1,7 +1,127 @@
-"""Referat page."""
+"""Referat: upload a meeting recording, follow its processing, review transcript and minutes, approve.
+
+The pages render what is stored; every change goes through the JSON API under /api/minutes from
+static/referat.js (with the session's CSRF token), so the page and the API share one set of rules.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response, status
+
+from services.common.deps import DatabaseDep, SettingsDep
+from services.common.errors import NotFound
+from services.common.jobs import Job, JobStatus
+from services.minutes import service
+from services.minutes.store import Meeting
+from services.web.rendering import page_access, render
 
 router = APIRouter(include_in_schema=False)
+
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+# The recording's language: Danish first, as most meetings are; "auto" lets Whisper detect it.
+LANGUAGES = (
+    ("da", "Dansk"),
+    ("auto", "Find sproget automatisk"),
+    ("en", "Engelsk"),
+    ("sv", "Svensk"),
+    ("no", "Norsk"),
+    ("de", "Tysk"),
+)
+EXPORT_FORMATS = (
+    ("docx", "Word (DOCX)"),
+    ("txt", "Tekst (TXT)"),
+    ("md", "Markdown (MD)"),
+    ("srt", "Undertekster (SRT)"),
+    ("vtt", "Undertekster (WebVTT)"),
+    ("json", "Data (JSON)"),
+)
+JOB_STATUS_LABELS = {
+    JobStatus.QUEUED: "I kø",
+    JobStatus.RUNNING: "Behandles",
+    JobStatus.DONE: "Klar til gennemsyn",
+    JobStatus.FAILED: "Mislykkedes",
+    JobStatus.CANCELLED: "Annulleret",
+}
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored UTC time as Danish local time, ``20.11.2026 kl. 14.05``."""
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+    return aware.astimezone(LOCAL_TIME).strftime("%d.%m.%Y kl. %H.%M")
+
+
+def meeting_status(meeting: Meeting, job: Job | None) -> str:
+    """What the list says about a meeting, in the order a person cares about."""
+    if meeting.approved_at is not None:
+        return "Godkendt"
+    if job is None:
+        return "Klar til gennemsyn" if meeting.transcript is not None else "Ikke behandlet"
+    label = JOB_STATUS_LABELS.get(job.status, job.status)
+    return f"{label} ({job.progress:.0f} %)" if job.status == JobStatus.RUNNING else label
+
+
+def _meeting_row(meeting: Meeting, job: Job | None) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "meeting_date": meeting.meeting_date.strftime("%d.%m.%Y") if meeting.meeting_date else "",
+        "uploaded": local_time(meeting.created_at),
+        "status": meeting_status(meeting, job),
+    }
+
+
+@router.get("/referat", response_model=None)
+def meetings_page(
+    request: Request, db: DatabaseDep, settings: SettingsDep, slettet: bool = False
+) -> Response:
+    principal, denied = page_access(request, db)
+    if denied is not None:
+        return denied
+    return render(
+        request,
+        "referat.html",
+        principal,
+        meetings=[_meeting_row(meeting, job) for meeting, job in service.list_meetings(db)],
+        languages=LANGUAGES,
+        max_upload_mb=settings.max_upload_mb,
+        deleted=slettet,
+    )
+
+
+@router.get("/referat/{meeting_id}", response_model=None)
+def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response:
+    principal, denied = page_access(request, db)
+    if denied is not None:
+        return denied
+    try:
+        meeting, job = service.get_meeting(db, meeting_id)
+    except NotFound:
+        return render(request, "referat_notfound.html", principal, status.HTTP_404_NOT_FOUND)
+    if meeting.transcript is None:
+        # Still processing, failed or cancelled: the page follows the job and reloads when it is done.
+        return render(request, "referat_meeting.html", principal, meeting=meeting, job=job, ready=False)
+    transcript, minutes, approved = service.get_result(db, meeting_id)
+    labels = sorted({s.speaker for s in transcript.segments if s.speaker})
+    return render(
+        request,
+        "referat_meeting.html",
+        principal,
+        meeting=meeting,
+        job=job,
+        ready=True,
+        clock=service.clock_text,
+        approved=approved,
+        approved_at=local_time(meeting.approved_at),
+        transcript=transcript,
+        minutes=minutes,
+        speaker_labels=labels,
+        export_formats=EXPORT_FORMATS,
+        # referat.js keeps what the form does not show (times, segment ids) when it saves the minutes.
+        minutes_data=minutes.to_dict(),
+    )

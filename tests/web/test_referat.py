@@ -1,0 +1,196 @@
+"""The Referat page end to end with the real models: upload, live progress, review, approve, download."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from browser import REPO, LiveServer, check_accessibility, describe_violations, log_in, save_screenshot
+from services.common.auth import Role
+from services.common.ledger import UsageEvent
+
+pytestmark = pytest.mark.slow
+
+JFK = REPO.parent / "shared" / "data" / "audio_en" / "jfk.flac"
+NEW_NAME = "John F. Kennedy"
+# Processing waits for the model to load and shares two cores with the rest of the test run.
+PROCESSING_TIMEOUT_MS = 240_000
+# Reports every value the progress bar shows, with its status line, to the test (across page loads).
+RECORD_PROGRESS = """
+document.addEventListener("DOMContentLoaded", () => {
+  const bar = document.getElementById("job-progress");
+  const status = document.getElementById("job-status");
+  if (!bar) return;
+  new MutationObserver(() => window.kaiProgress(bar.value, status.textContent))
+    .observe(bar, { attributes: true });
+});
+"""
+
+
+def _assert_accessible(page: Page, screenshot: str) -> None:
+    violations = check_accessibility(page)
+    save_screenshot(page, screenshot)
+    assert not violations, describe_violations(violations)
+
+
+def _fill_upload_form(page: Page, title: str) -> None:
+    assert JFK.is_file(), f"{JFK} is missing (the shared test data)"
+    page.get_by_label("Optagelse").set_input_files(JFK)
+    page.get_by_label("Titel").fill(title)
+    page.get_by_label("Deltagere").fill("John F. Kennedy, Referent")
+    page.get_by_label("Dagsorden").fill("Tiltrædelsestalen\nEventuelt")
+    page.get_by_label("Sprog").select_option("en")
+
+
+def _review_row(live_server: LiveServer, meeting_id: str) -> UsageEvent:
+    with live_server.db.session() as session:
+        return session.scalars(
+            select(UsageEvent).where(UsageEvent.task == "review", UsageEvent.reference == meeting_id)
+        ).one()
+
+
+def test_upload_review_approve_and_download(page: Page, live_server: LiveServer) -> None:
+    progress_seen: list[tuple[float, str]] = []
+    page.expose_function("kaiProgress", lambda value, status: progress_seen.append((value, status)))
+    page.add_init_script(RECORD_PROGRESS)
+    log_in(page, live_server, Role.MEDARBEJDER, "/referat")
+    expect(page.get_by_role("heading", name="Referat", level=1)).to_be_visible()
+    _assert_accessible(page, "referat-upload")
+
+    _fill_upload_form(page, "Tiltrædelsestale")
+    page.get_by_role("button", name="Upload og behandl").click()
+    expect(page.locator("#job-progress")).to_be_visible()
+    expect(page.locator("#job-status")).not_to_be_empty()
+    _assert_accessible(page, "referat-progress")
+
+    page.wait_for_url(re.compile(r"/referat/[0-9a-f]{32}$"), timeout=PROCESSING_TIMEOUT_MS)
+    meeting_id = page.url.rsplit("/", 1)[1]
+    # The processing itself (not just the upload) was followed until it reached 100 %.
+    processing = [value for value, status in progress_seen if not status.startswith("Uploader")]
+    assert processing and processing[-1] == 100, progress_seen
+    assert progress_seen[-1][1] == "Færdig: 100 %", progress_seen
+
+    segments = page.locator("#segments li.segment")
+    expect(page.locator("#segments")).to_contain_text("country")
+    expect(page.locator("audio#audio")).to_have_attribute("src", f"/api/minutes/meetings/{meeting_id}/audio")
+    _assert_accessible(page, "referat-review")
+
+    # Rename the first speaker: every line of theirs shows the new name.
+    speaker_input = page.locator("#speaker-form input[data-label]").first
+    label = speaker_input.get_attribute("data-label")
+    speaker_input.fill(NEW_NAME)
+    page.get_by_role("button", name="Gem navne").click()
+    expect(page.locator("#speaker-status")).to_have_text(re.compile("Navnene er gemt"))
+    expect(page.locator(f'#segments .speaker[data-label="{label}"]').first).to_have_text(NEW_NAME)
+
+    # Click a line: the audio moves there (and plays), and the line is highlighted.
+    target = segments.last
+    start = float(target.get_attribute("data-start") or 0)
+    target.locator("p.text").click()
+    page.wait_for_function(
+        "([start]) => { const a = document.getElementById('audio');"
+        " return a.currentTime >= start && a.currentTime > 0; }",
+        arg=[start],
+    )
+    expect(target).to_have_class(re.compile(r"\bcurrent\b"))
+    page.evaluate("document.getElementById('audio').pause()")
+
+    # Correct a line of the transcript.
+    first = segments.first
+    first.get_by_role("button", name=re.compile("^Ret linjen")).click()
+    first.locator("textarea").fill("And so, my fellow Americans, ask not.")
+    first.get_by_role("button", name="Gem linjen").click()
+    expect(first.locator("p.text")).to_have_text("And so, my fellow Americans, ask not.")
+
+    # Add a decision to the minutes and save them.
+    page.locator("fieldset.agenda-item").first.get_by_role("button", name="Tilføj beslutning").click()
+    page.get_by_label("Beslutning 1").first.fill("Talen lægges på hjemmesiden.")
+    page.get_by_role("button", name="Gem referat").click()
+    expect(page.locator("#minutes-status")).to_have_text(re.compile("Referatet er gemt"))
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Godkend referatet").click()
+    expect(page.locator("#approved-mark")).to_contain_text("Godkendt")
+    expect(page.locator("#minutes-form")).to_have_count(0)
+    expect(page.locator(".minutes-pane")).to_contain_text("Talen lægges på hjemmesiden.")
+    _assert_accessible(page, "referat-approved")
+    review = _review_row(live_server, meeting_id)
+    assert review.quality["review_seconds"] > 0
+    assert review.user and review.user.startswith("medarbejder-")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Hent Word (DOCX)").click()
+    content = (download_info.value.path()).read_bytes()
+    assert content[:2] == b"PK"
+    document = zipfile.ZipFile(io.BytesIO(content)).read("word/document.xml").decode()
+    assert NEW_NAME in document and "Godkendt referat" in document
+
+    page.goto("/referat")
+    row = page.get_by_role("row", name=re.compile("Tiltrædelsestale"))
+    expect(row.first).to_contain_text("Godkendt")
+
+
+def test_meeting_page_follows_processing_until_ready(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, Role.LEDELSE, "/referat")
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    upload = {"name": JFK.name, "mimeType": "audio/flac", "buffer": JFK.read_bytes()}
+    created = page.request.post(
+        "/api/minutes/meetings",
+        multipart={"file": upload, "language": "en", "title": "Fulgt møde"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert created.status == 202, created.text()
+    page.goto(f"/referat/{created.json()['id']}")
+    expect(page.locator("#job-progress")).to_be_visible()
+    expect(page.locator("#segments")).to_contain_text("country", timeout=PROCESSING_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Fulgt møde", level=1)).to_be_visible()
+
+
+def test_cancelled_processing_says_so(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, Role.SAGSBEHANDLER, "/referat")
+    _fill_upload_form(page, "Annulleret møde")
+    page.get_by_role("button", name="Upload og behandl").click()
+    page.get_by_role("button", name="Annullér behandlingen").click()
+    expect(page.locator("#upload-error")).to_contain_text("annulleret", timeout=30_000)
+    expect(page.get_by_role("button", name="Upload og behandl")).to_be_enabled()
+
+
+def test_bad_upload_shows_the_api_message(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, Role.MEDARBEJDER, "/referat")
+    text_file = {
+        "name": "noter.txt",
+        "mimeType": "text/plain",
+        "buffer": b"Dette er ikke lyd.\n" * 50,
+    }
+    # What the API itself answers for this file (with the page's session and CSRF token).
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    answer = page.request.post(
+        "/api/minutes/meetings", multipart={"file": text_file}, headers={"X-CSRF-Token": csrf}
+    )
+    assert answer.status == 415
+    message = answer.json()["detail"]
+
+    page.get_by_label("Optagelse").set_input_files(files=[text_file])
+    page.get_by_role("button", name="Upload og behandl").click()
+    expect(page.get_by_role("alert")).to_have_text(message)
+    expect(page.locator("#job")).to_be_hidden()
+    _assert_accessible(page, "referat-upload-error")
+
+
+def test_unknown_meeting_is_a_danish_404(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, Role.IT, "/referat")
+    response = page.goto("/referat/findesikke")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Mødet findes ikke")).to_be_visible()
+
+
+def test_anonymous_is_sent_to_login(page: Page, live_server: LiveServer) -> None:
+    page.goto("/referat")
+    page.wait_for_url(f"{live_server.url}/login?next=/referat")
+    expect(page.get_by_role("heading", name="Log ind")).to_be_visible()
+    assert page.request.get("/api/minutes/meetings").status == 401
