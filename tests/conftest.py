@@ -1,13 +1,22 @@
-"""Shared fixtures: isolated settings per test, one prepared model cache for the whole run."""
+"""Shared fixtures: isolated settings per test, one prepared model cache for the whole run.
+
+With ``KAI_TEST_DATABASE_URL=postgresql+psycopg://...`` (``make test`` sets it for its second pass) the
+tests that use a database (the ``db`` or ``client`` fixtures) run on PostgreSQL instead, each in a fresh
+database copied from a migrated template; the other tests are deselected in that pass.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from faster_whisper import WhisperModel
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
 
 from models.registry import load_whisper
 from services.common.app import create_app
@@ -20,9 +29,63 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 MODEL_CACHE = REPO / "var" / "models"
 
 
+TEST_DATABASE_URL = os.environ.get("KAI_TEST_DATABASE_URL")
+DATABASE_FIXTURES = frozenset({"db", "client"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that use a database."""
+    if not TEST_DATABASE_URL:
+        return
+    keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+def _create_database(server: URL, name: str, template: str | None = None) -> URL:
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        suffix = f" TEMPLATE {template}" if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    engine.dispose()
+    return server.set(database=name)
+
+
+def _drop_database(server: URL, name: str) -> None:
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[URL, str]]:
+    """A migrated database to copy for each test (copying is much faster than migrating)."""
+    assert TEST_DATABASE_URL
+    server = make_url(TEST_DATABASE_URL)
+    name = f"kai_template_{uuid.uuid4().hex[:8]}"
+    open_database(_create_database(server, name).render_as_string(hide_password=False)).dispose()
+    yield server, name
+    _drop_database(server, name)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "var", model_cache_dir=MODEL_CACHE, max_upload_mb=20)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (SQLite in the test's data dir), or a fresh PostgreSQL database for this test."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    server, template = request.getfixturevalue("postgres_template")
+    name = f"kai_test_{uuid.uuid4().hex[:12]}"
+    yield _create_database(server, name, template).render_as_string(hide_password=False)
+    _drop_database(server, name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var", database_url=database_url, model_cache_dir=MODEL_CACHE, max_upload_mb=20
+    )
 
 
 @pytest.fixture

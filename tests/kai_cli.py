@@ -17,6 +17,7 @@ def run_kai(settings: Settings, *args: str, timeout: float = 600) -> subprocess.
     env = os.environ | {
         "KAI_DATA_DIR": str(settings.data_dir),
         "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
+        "KAI_DATABASE_URL": settings.resolved_database_url,
     }
     return subprocess.run(
         [str(KAI), *args],

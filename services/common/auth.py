@@ -21,7 +21,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
-from sqlalchemy import Connection, ForeignKey, MetaData, String, delete, event, inspect, select, text
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.config import Settings
@@ -346,16 +346,3 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
         return principal
 
     return check
-
-
-@event.listens_for(MetaData, "after_create")
-def _add_login_columns(metadata: MetaData, connection: Connection, **_: object) -> None:
-    """Give a ``users`` table from before web logins its new columns (create_all never alters tables)."""
-    if metadata is not Base.metadata or "users" not in inspect(connection).get_table_names():
-        return
-    present = {c["name"] for c in inspect(connection).get_columns("users")}
-    defaults = {"failed_logins": " NOT NULL DEFAULT 0"}
-    for column in ("password_hash", "failed_logins", "locked_until"):
-        if column not in present:
-            ddl = User.__table__.c[column].type.compile(dialect=connection.dialect)
-            connection.execute(text(f"ALTER TABLE users ADD COLUMN {column} {ddl}{defaults.get(column, '')}"))

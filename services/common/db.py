@@ -1,17 +1,25 @@
 """Engine, sessions and the declarative base shared by every service's tables.
 
-Only portable SQLAlchemy constructs are used, so the same models run on SQLite (default) and PostgreSQL.
+Only portable SQLAlchemy constructs are used, so the same models run on SQLite (default) and PostgreSQL;
+the schema is created and changed by the Alembic migrations in ``migrations/``.
 """
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import DateTime, create_engine, event
-from sqlalchemy.engine import Engine
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import DateTime, create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 7_262_001  # any constant; it names kai's migration lock on a shared PostgreSQL server
 
 
 def utcnow() -> datetime:
@@ -45,19 +53,6 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_tables(self) -> None:
-        # Import every service's tables so they register on Base.metadata before create_all.
-        import services.chatbot.store
-        import services.common.audit
-        import services.common.auth
-        import services.common.jobs
-        import services.common.ledger
-        import services.mailsort.imap
-        import services.mailsort.store
-        import services.minutes.store  # noqa: F401
-
-        Base.metadata.create_all(self.engine)
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
@@ -75,8 +70,68 @@ class Database:
         self.engine.dispose()
 
 
+def import_all_tables() -> None:
+    """Import every service's tables so they register on ``Base.metadata`` (for migrations)."""
+    import services.chatbot.store
+    import services.common.audit
+    import services.common.auth
+    import services.common.jobs
+    import services.common.ledger
+    import services.mailsort.imap
+    import services.mailsort.store
+    import services.minutes.store  # noqa: F401
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration for kai's migrations, running on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+@contextmanager
+def _sqlite_file_lock(db: Database) -> Iterator[None]:
+    """SQLite's half of the migration lock: a lock file beside the database, held past the commit."""
+    database = db.engine.url.database
+    if db.engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        yield
+
+
+def _revision_before_migrations(tables: set[str]) -> str:
+    """Where a database from before migrations stands: with web logins (0002) or the pilot's (0001)."""
+    return "0002" if "web_sessions" in tables else "0001"
+
+
+def migrate(db: Database) -> None:
+    """Bring the database schema to the newest migration (SQLite or PostgreSQL alike).
+
+    Processes that start together (several API workers) migrate one after the other: a lock file for SQLite,
+    a transaction-scoped advisory lock on PostgreSQL.
+    """
+    with _sqlite_file_lock(db), db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config = alembic_config(connection)
+        tables = set(inspect(connection).get_table_names())
+        if not tables:
+            # Alembic's recipe for a new database: create the current schema at once and mark it as the
+            # newest revision (tests/common/test_migrations.py proves the migrations build the same schema).
+            import_all_tables()
+            Base.metadata.create_all(connection)
+            command.stamp(config, "head")
+            return
+        if "alembic_version" not in tables:
+            command.stamp(config, _revision_before_migrations(tables))
+        command.upgrade(config, "head")
+
+
 def open_database(url: str) -> Database:
-    """A ready database: connected and with every table created (the app and the CLI start here)."""
+    """A ready database: connected and migrated to the newest schema (the app, CLI and workers start here)."""
     db = Database(url)
-    db.create_tables()
+    migrate(db)
     return db

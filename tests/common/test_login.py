@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from services.common import auth, users_cli
@@ -16,7 +16,7 @@ from services.common.app import create_app
 from services.common.audit import AuditEvent
 from services.common.auth import Role, User
 from services.common.config import Settings
-from services.common.db import Database, open_database
+from services.common.db import Database
 
 PASSWORD = "korrekt-hest-batteri"
 
@@ -257,31 +257,3 @@ def test_cli_adds_a_user_with_a_prompted_password(db: Database, monkeypatch: pyt
     )
     assert changed.exit_code == 0, changed.output
     assert auth.authenticate(db, Settings(), "jens", "ny-adgangskode-1").principal is not None
-
-
-@pytest.fixture
-def old_database(settings: Settings) -> Iterator[str]:
-    settings.prepare_dirs()
-    url = settings.resolved_database_url
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(128), role VARCHAR(32), "
-                "created_at DATETIME)"
-            )
-        )
-        connection.execute(text("INSERT INTO users (name, role) VALUES ('gammel', 'it')"))
-    engine.dispose()
-    yield url
-
-
-def test_users_table_from_before_web_logins_gets_the_new_columns(old_database: str) -> None:
-    db = open_database(old_database)
-    try:
-        columns = {c["name"] for c in inspect(db.engine).get_columns("users")}
-        assert {"password_hash", "failed_logins", "locked_until"} <= columns
-        auth.set_password(db, "gammel", PASSWORD)
-        assert auth.authenticate(db, Settings(), "gammel", PASSWORD).principal is not None
-    finally:
-        db.dispose()
