@@ -9,6 +9,7 @@ import typer
 
 from evaluation.cli import app as evaluation_app
 from services.chatbot.cli import app as chatbot_app
+from services.common.errors import ConfigurationError
 from services.common.privacy import install_log_masking
 from services.common.users_cli import tokens_app, users_app
 from services.mailsort.cli import app as mailsort_app
@@ -37,13 +38,41 @@ def main() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes; more than one needs KAI_REDIS_URL (jobs in workers).")
+    ] = 1,
 ) -> None:
     """Start the API and web pages (http://HOST:PORT, API docs at /docs)."""
     import uvicorn
 
-    from services.common.app import create_app
+    from services.common.config import get_settings
+    from services.common.console import exit_on_error
 
-    uvicorn.run(create_app(), host=host, port=port)
+    with exit_on_error():
+        if workers > 1 and not get_settings().redis_url:
+            # Each API process would run its own in-process job runner and take over the others' jobs.
+            raise ConfigurationError("--workers > 1 kræver KAI_REDIS_URL, så jobs kører i 'kai worker'.")
+    uvicorn.run("services.common.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty (tests, batch runs).")] = False,
+    name: Annotated[str | None, typer.Option(help="Worker name; default: host name and process id.")] = None,
+) -> None:
+    """Run queued jobs from Redis (KAI_REDIS_URL) until stopped; start one or more per machine."""
+    from services.common.config import get_settings
+    from services.common.console import exit_on_error
+    from services.common.queue import run_worker
+
+    settings = get_settings()
+    with exit_on_error():
+        if not settings.redis_url:
+            raise ConfigurationError("kai worker kræver KAI_REDIS_URL (redis://vært:6379/0).")
+        settings.prepare_dirs()
+        finished_cleanly = run_worker(settings, burst=burst, name=name)
+    if burst and not finished_cleanly:
+        raise typer.Exit(1)
 
 
 @app.command("prepare-models")

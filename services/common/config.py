@@ -17,7 +17,14 @@ class Settings(BaseSettings):
         Path("var"), description="Where kai keeps its database, uploads, exports and caches."
     )
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default: a SQLite file in the data dir."
+        None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://kai:secret@db/kai; default: a SQLite file in "
+        "the data dir.",
+    )
+    storage_dir: Path | None = Field(
+        None,
+        description="Files every process must see (uploaded recordings, exports, chatbot indexes, mail "
+        "models): a shared volume when API and workers run on several machines; default: the data dir.",
     )
 
     # Speech
@@ -52,6 +59,30 @@ class Settings(BaseSettings):
 
     # Jobs
     job_workers: int = Field(1, description="Jobs run in parallel by the in-process runner.")
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:6379/0 sends jobs through an RQ queue on Redis to `kai worker` processes "
+        "(on any machine); unset, jobs run in the API process.",
+    )
+    job_queue: str = Field("kai", description="The RQ queue name shared by the API and its workers.")
+    job_retries: int = Field(
+        2, ge=0, description="How often a job whose worker died is retried on another worker."
+    )
+    job_timeout_seconds: int = Field(
+        6 * 3600, gt=0, description="A job running longer than this is stopped and marked failed."
+    )
+    job_heartbeat_seconds: int = Field(
+        30,
+        gt=0,
+        description="How often a worker tells Redis it is alive; a worker silent for this + 60 s is "
+        "presumed dead and its job is retried elsewhere.",
+    )
+
+    # Operations
+    log_format: Literal["json", "text"] = Field(
+        "json", description="'json': one JSON object per log line (with request ids); 'text' for humans."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
 
     # Chatbot retrieval
     embedding_model: str | None = Field(
@@ -150,6 +181,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'kai.db').resolve()}"
 
     @property
+    def resolved_storage_dir(self) -> Path:
+        return self.storage_dir or self.data_dir
+
+    @property
     def resolved_model_cache_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
 
@@ -163,6 +198,7 @@ class Settings(BaseSettings):
 
     def prepare_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.resolved_storage_dir.mkdir(parents=True, exist_ok=True)
 
 
 @lru_cache

@@ -18,8 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Float, Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ColumnElement, Float, Integer, String, Text, and_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.config import Settings
 from services.common.db import Base, Database, utcnow
@@ -58,7 +58,10 @@ class Job(Base):
 
 
 class JobCancelled(Exception):
-    """Raised inside a handler when its job was cancelled; the runner marks the job cancelled."""
+    """Raised inside a handler when its job was cancelled, or taken over by a newer attempt on another worker.
+
+    Either way this attempt must stop without writing anything more; the runner leaves the job row alone.
+    """
 
 
 class JobInterrupted(Exception):
@@ -67,24 +70,51 @@ class JobInterrupted(Exception):
 
 @dataclass
 class JobContext:
-    """What a handler gets besides its payload: where to report progress and whether to stop."""
+    """What a handler gets besides its payload: where to report progress, whether to stop, how to finish.
+
+    ``attempt`` is the job's attempt counter when this run claimed it: every write is conditional on it, so a
+    run that lost its job (to a cancel, or to a retry after its worker was presumed dead) cannot overwrite the
+    newer attempt's state or finish the job a second time.
+    """
 
     job_id: str
+    attempt: int
     db: Database
     settings: Settings
     stopping: threading.Event
 
+    def _owned(self) -> ColumnElement[bool]:
+        return and_(Job.id == self.job_id, Job.status == JobStatus.RUNNING, Job.attempts == self.attempt)
+
     def report(self, percent: float, message: str = "") -> None:
-        """Store progress; raise if the job was cancelled or the runner is stopping."""
+        """Store progress; raise if the job was cancelled or taken over, or the runner is stopping."""
         if self.stopping.is_set():
             raise JobInterrupted(self.job_id)
         with self.db.session() as session:
             changed = session.execute(
                 update(Job)
-                .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
+                .where(self._owned())
                 .values(progress=max(0.0, min(100.0, percent)), message=message)
             ).rowcount
         if not changed:
+            raise JobCancelled(self.job_id)
+
+    def finish(
+        self, session: Session, result: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        """Mark the job done (or failed, with ``error``) inside the handler's own transaction.
+
+        A handler that stores results and a ledger row calls this in the same session, so results, ledger
+        row and job status commit together or not at all: a worker killed before the commit leaves nothing
+        behind, and the retry records the single row. Raises ``JobCancelled`` (rolling the session back) if
+        the job is no longer this attempt's.
+        """
+        values: dict[str, Any] = {"finished_at": utcnow()}
+        if error is None:
+            values |= {"status": JobStatus.DONE, "progress": 100.0, "message": "Færdig", "result": result}
+        else:
+            values |= {"status": JobStatus.FAILED, "error": error, "message": error}
+        if not session.execute(update(Job).where(self._owned()).values(**values)).rowcount:
             raise JobCancelled(self.job_id)
 
 
@@ -92,7 +122,7 @@ JobHandler = Callable[[JobContext, dict[str, Any]], dict[str, Any] | None]
 
 
 class JobRunner(Protocol):
-    """How services hand work off. Implementations: ``InProcessJobRunner`` (default), a Redis one later."""
+    """How services hand work off: ``InProcessJobRunner`` (default) or ``queue.RedisJobRunner``."""
 
     def submit(self, kind: str, payload: dict[str, Any], user: str | None = None) -> Job: ...
 
@@ -101,6 +131,18 @@ class JobRunner(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def create_job(
+    db: Database, handlers: dict[str, JobHandler], kind: str, payload: dict[str, Any], user: str | None
+) -> Job:
+    """The queued job row every runner starts from."""
+    if kind not in handlers:
+        raise KaiError(f"Ukendt jobtype: {kind}")
+    with db.session() as session:
+        job = Job(kind=kind, payload=payload, user=user, status=JobStatus.QUEUED, message="I kø")
+        session.add(job)
+    return job
 
 
 def get_job(db: Database, job_id: str) -> Job:
@@ -128,6 +170,70 @@ def delete_jobs(db: Database, job_ids: list[str]) -> None:
     with db.session() as session:
         for job in session.scalars(select(Job).where(Job.id.in_(job_ids))):
             session.delete(job)
+
+
+def _claim(db: Database, job_id: str, claimable: tuple[JobStatus, ...]) -> Job | None:
+    """Move a claimable job to running as a new attempt; None when it was cancelled or finished meanwhile."""
+    with db.session() as session:
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(claimable))
+            .values(status=JobStatus.RUNNING, started_at=utcnow(), attempts=Job.attempts + 1, progress=0.0)
+        ).rowcount
+        return session.get(Job, job_id) if claimed else None
+
+
+def execute_job(
+    db: Database,
+    settings: Settings,
+    handlers: dict[str, JobHandler],
+    job_id: str,
+    stopping: threading.Event,
+    claimable: tuple[JobStatus, ...] = (JobStatus.QUEUED,),
+) -> JobStatus | None:
+    """Claim a job, run its handler and record the outcome; the status it ended in (None: not claimed).
+
+    Every runner executes jobs through here, so progress, cancellation and failure reporting are the same
+    whichever runner a deployment uses. ``claimable`` lets a queue worker take over a job left ``running`` by
+    a worker that died (the queue redelivers a job only after its worker is presumed dead).
+    """
+    job = _claim(db, job_id, claimable)
+    if job is None:
+        return None
+    context = JobContext(job_id, job.attempts, db, settings, stopping)
+    try:
+        result = handlers[job.kind](context, job.payload)
+    except JobCancelled:
+        log.info("Job %s cancelled or taken over", job_id)
+        return JobStatus.CANCELLED
+    except JobInterrupted:
+        with db.session() as session:
+            session.execute(
+                update(Job)
+                .where(context._owned())
+                .values(status=JobStatus.QUEUED, message="Afbrudt; genoptages ved næste start")
+            )
+        return JobStatus.QUEUED
+    except KaiError as exc:
+        return _finish_unless_finished(context, error=exc.message)
+    except Exception as exc:  # a bug or a broken model: keep the job's reason, log the trace
+        log.error("Job %s failed:\n%s", job_id, traceback.format_exc())
+        return _finish_unless_finished(
+            context, error=f"Intern fejl under behandlingen ({type(exc).__name__})."
+        )
+    return _finish_unless_finished(context, result=result)
+
+
+def _finish_unless_finished(
+    context: JobContext, result: dict[str, Any] | None = None, error: str | None = None
+) -> JobStatus:
+    """Finish the job unless its handler already did (``JobContext.finish``) or it was taken from us."""
+    try:
+        with context.db.session() as session:
+            context.finish(session, result=result, error=error)
+    except JobCancelled:
+        return get_job(context.db, context.job_id).status  # type: ignore[return-value]
+    return JobStatus.FAILED if error is not None else JobStatus.DONE
 
 
 class InProcessJobRunner:
@@ -160,11 +266,7 @@ class InProcessJobRunner:
             self._pool.submit(self._run, job_id)
 
     def submit(self, kind: str, payload: dict[str, Any], user: str | None = None) -> Job:
-        if kind not in self.handlers:
-            raise KaiError(f"Ukendt jobtype: {kind}")
-        with self.db.session() as session:
-            job = Job(kind=kind, payload=payload, user=user, status=JobStatus.QUEUED, message="I kø")
-            session.add(job)
+        job = create_job(self.db, self.handlers, kind, payload, user)
         self._pool.submit(self._run, job.id)
         return job
 
@@ -175,49 +277,6 @@ class InProcessJobRunner:
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _claim(self, job_id: str) -> Job | None:
-        """Move a queued job to running; None when it was cancelled or taken meanwhile."""
-        with self.db.session() as session:
-            claimed = session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-                .values(
-                    status=JobStatus.RUNNING, started_at=utcnow(), attempts=Job.attempts + 1, progress=0.0
-                )
-            ).rowcount
-            return session.get(Job, job_id) if claimed else None
-
-    def _finish(self, job_id: str, **values: Any) -> None:
-        with self.db.session() as session:
-            session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                .values(finished_at=utcnow(), **values)
-            )
-
     def _run(self, job_id: str) -> None:
-        if self._stopping.is_set():
-            return
-        job = self._claim(job_id)
-        if job is None:
-            return
-        context = JobContext(job_id, self.db, self.settings, self._stopping)
-        try:
-            result = self.handlers[job.kind](context, job.payload)
-        except JobCancelled:
-            log.info("Job %s cancelled", job_id)
-        except JobInterrupted:
-            with self.db.session() as session:
-                session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                    .values(status=JobStatus.QUEUED, message="Afbrudt; genoptages ved næste start")
-                )
-        except KaiError as exc:
-            self._finish(job_id, status=JobStatus.FAILED, error=exc.message, message=exc.message)
-        except Exception as exc:  # a bug or a broken model: keep the job's reason, log the trace
-            log.error("Job %s failed:\n%s", job_id, traceback.format_exc())
-            reason = f"Intern fejl under behandlingen ({type(exc).__name__})."
-            self._finish(job_id, status=JobStatus.FAILED, error=reason, message=reason)
-        else:
-            self._finish(job_id, status=JobStatus.DONE, progress=100.0, message="Færdig", result=result)
+        if not self._stopping.is_set():
+            execute_job(self.db, self.settings, self.handlers, job_id, self._stopping)
