@@ -8,16 +8,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from evaluation import router as evaluation_router
 from services.chatbot import router as chatbot_router
+from services.common import observability
 from services.common.config import Settings, get_settings
 from services.common.db import open_database
+from services.common.deps import DatabaseDep
 from services.common.errors import KaiError
-from services.common.jobs import InProcessJobRunner, JobHandler
-from services.common.privacy import install_log_masking
+from services.common.jobs import JobHandler
+from services.common.queue import create_job_runner
 from services.mailsort import router as mailsort_router
 from services.minutes import router as minutes_router
 from services.minutes import service as minutes_service
@@ -44,10 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        install_log_masking()
+        observability.configure_logging(settings)
         settings.prepare_dirs()
         db = open_database(settings.resolved_database_url)
-        runner = InProcessJobRunner(db, settings, job_handlers(), workers=settings.job_workers)
+        runner = create_job_runner(db, settings, job_handlers())
         app.state.settings, app.state.db, app.state.runner = settings, db, runner
         runner.start()
         try:
@@ -81,9 +83,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
+    # Added last, so it is outermost: every response (a refused upload too) carries the request id.
+    app.add_middleware(observability.RequestContext)
+
+    # Liveness: the process answers. No dependencies, so a database outage does not restart every instance.
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # /readyz and /metrics need no login: expose them to the internal network only (see README, Operations).
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(db: DatabaseDep) -> JSONResponse:
+        report = observability.readiness(db, settings)
+        return JSONResponse(report.as_json(), status_code=200 if report.ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(db: DatabaseDep) -> Response:
+        body, content_type = observability.metrics_exposition(db, settings)
+        return Response(body, media_type=content_type)
 
     app.include_router(minutes_router.router)
     app.include_router(chatbot_router.router)
