@@ -2,7 +2,7 @@
 # Installs and starts Debian's redis-server and PostgreSQL on loopback for the scale tests (tests/scale/) and
 # validates docker-compose.yml with Debian's docker-compose (no Docker engine runs here: validated, not run).
 # Idempotent: installs only what is missing, starts only what is down, creates the test role and database once.
-# The tests find the servers at KAI_TEST_REDIS_URL / KAI_TEST_POSTGRES_URL (defaults in tests/scale/servers.py).
+# The tests find them at KAI_TEST_REDIS_URL (default in tests/servers.py) and KAI_TEST_DATABASE_URL (Makefile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,8 @@
 
 With ``KAI_TEST_DATABASE_URL=postgresql+psycopg://...`` (``make test`` sets it for its second pass) the
 tests that use a database (the ``db`` or ``client`` fixtures) run on PostgreSQL instead, each in a fresh
-database copied from a migrated template; the other tests are deselected in that pass.
+database copied from a migrated template; the other tests are deselected in that pass. The scale tests
+(tests/scale: Redis-backed workers) run only in the PostgreSQL pass.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from fastapi.testclient import TestClient
 from faster_whisper import WhisperModel
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from models.registry import load_whisper
+from servers import unavailable
 from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database, open_database
@@ -31,13 +34,16 @@ MODEL_CACHE = REPO / "var" / "models"
 
 TEST_DATABASE_URL = os.environ.get("KAI_TEST_DATABASE_URL")
 DATABASE_FIXTURES = frozenset({"db", "client"})
+SCALE_TESTS = REPO / "tests" / "scale"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, run only the tests that use a database."""
-    if not TEST_DATABASE_URL:
-        return
-    keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    """SQLite pass: everything but tests/scale. PostgreSQL pass: the tests that use a database, tests/scale
+    included (Redis-backed workers on several machines only make sense with a server database)."""
+    if TEST_DATABASE_URL:
+        keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    else:
+        keep = [item for item in items if SCALE_TESTS not in Path(str(item.path)).parents]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
 
@@ -64,7 +70,11 @@ def postgres_template() -> Iterator[tuple[URL, str]]:
     assert TEST_DATABASE_URL
     server = make_url(TEST_DATABASE_URL)
     name = f"kai_template_{uuid.uuid4().hex[:8]}"
-    open_database(_create_database(server, name).render_as_string(hide_password=False)).dispose()
+    try:
+        template = _create_database(server, name)
+    except OperationalError as exc:
+        unavailable("PostgreSQL", str(exc).splitlines()[0])
+    open_database(template.render_as_string(hide_password=False)).dispose()
     yield server, name
     _drop_database(server, name)
 

@@ -112,7 +112,7 @@ def _current_version(folder: Path) -> str | None:
 
 
 def load_index(settings: Settings, collection: str) -> CollectionIndex | None:
-    folder = store.index_dir(settings.data_dir, collection)
+    folder = store.index_dir(settings.resolved_storage_dir, collection)
     version = _current_version(folder)
     return _cached_index(str(folder), version) if version else None
 
@@ -181,7 +181,7 @@ def ingest(
 
 
 def _rebuild(settings: Settings, collection: str, chunks: list[Chunk]) -> None:
-    folder = store.index_dir(settings.data_dir, collection)
+    folder = store.index_dir(settings.resolved_storage_dir, collection)
     if not chunks:
         shutil.rmtree(folder, ignore_errors=True)
         return
@@ -190,7 +190,7 @@ def _rebuild(settings: Settings, collection: str, chunks: list[Chunk]) -> None:
 
 
 def _copy_sources(settings: Settings, collection: str, documents: list[tuple[SourceDocument, Path]]) -> None:
-    target_root = store.sources_dir(settings.data_dir, collection)
+    target_root = store.sources_dir(settings.resolved_storage_dir, collection)
     for document, file in documents:
         target = target_root / document.source
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -208,7 +208,7 @@ def remove_document(db: Database, settings: Settings, collection: str, source: s
             raise NotFound(f"Dokumentet '{source}' findes ikke i samlingen '{collection}'.")
     index = load_index(settings, collection)
     _rebuild(settings, collection, [c for c in (index.chunks if index else []) if c.source != source])
-    (store.sources_dir(settings.data_dir, collection) / source).unlink(missing_ok=True)
+    (store.sources_dir(settings.resolved_storage_dir, collection) / source).unlink(missing_ok=True)
     with db.session() as session:
         session.delete(session.get(store.ChatDocument, document.id))
         current = load_index(settings, collection)
@@ -252,7 +252,7 @@ def list_collections(db: Database, principal: Principal) -> list[store.ChatColle
 def source_file(db: Database, settings: Settings, principal: Principal, collection: str, source: str) -> Path:
     """The stored copy of a cited document, for the citation's link."""
     _readable(db, principal, collection)
-    root = store.sources_dir(settings.data_dir, collection).resolve()
+    root = store.sources_dir(settings.resolved_storage_dir, collection).resolve()
     path = (root / source).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise NotFound(f"Kilden '{source}' findes ikke i samlingen '{collection}'.")

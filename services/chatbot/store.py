@@ -104,10 +104,10 @@ def get_answer(session: Session, answer_id: str) -> ChatAnswer:
     return answer
 
 
-def index_dir(data_dir: Path, collection: str) -> Path:
-    return data_dir / "chatbot" / "indexes" / collection
+def index_dir(storage_dir: Path, collection: str) -> Path:
+    return storage_dir / "chatbot" / "indexes" / collection
 
 
-def sources_dir(data_dir: Path, collection: str) -> Path:
+def sources_dir(storage_dir: Path, collection: str) -> Path:
     """Copies of the ingested files, served as the citations' links for documents without a web address."""
-    return data_dir / "chatbot" / "sources" / collection
+    return storage_dir / "chatbot" / "sources" / collection

@@ -63,9 +63,11 @@ def worker(
     """Run queued jobs from Redis (KAI_REDIS_URL) until stopped; start one or more per machine."""
     from services.common.config import get_settings
     from services.common.console import exit_on_error
+    from services.common.observability import configure_logging
     from services.common.queue import run_worker
 
     settings = get_settings()
+    configure_logging(settings)
     with exit_on_error():
         if not settings.redis_url:
             raise ConfigurationError("kai worker kræver KAI_REDIS_URL (redis://vært:6379/0).")

@@ -204,7 +204,7 @@ def execute_job(
     try:
         result = handlers[job.kind](context, job.payload)
     except JobCancelled:
-        log.info("Job %s cancelled or taken over", job_id)
+        log.info("Job cancelled or taken over", extra={"job_id": job_id})
         return JobStatus.CANCELLED
     except JobInterrupted:
         with db.session() as session:
@@ -217,7 +217,7 @@ def execute_job(
     except KaiError as exc:
         return _finish_unless_finished(context, error=exc.message)
     except Exception as exc:  # a bug or a broken model: keep the job's reason, log the trace
-        log.error("Job %s failed:\n%s", job_id, traceback.format_exc())
+        log.error("Job failed:\n%s", traceback.format_exc(), extra={"job_id": job_id})
         return _finish_unless_finished(
             context, error=f"Intern fejl under behandlingen ({type(exc).__name__})."
         )

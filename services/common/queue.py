@@ -48,8 +48,11 @@ class QueueUnavailable(KaiError):
 def redis_connection(settings: Settings) -> Redis:
     if not settings.redis_url:
         raise KaiError("KAI_REDIS_URL er ikke sat.")
-    # A bounded connect timeout: a missing Redis must give an error, not a hanging request.
-    return Redis.from_url(settings.redis_url, socket_connect_timeout=5, health_check_interval=30)
+    # Bounded timeouts: a missing or hanging Redis must give an error, not a hanging request (an RQ worker
+    # raises the socket timeout above its own blocking wait).
+    return Redis.from_url(
+        settings.redis_url, socket_connect_timeout=5, socket_timeout=5, health_check_interval=30
+    )
 
 
 def job_queue(settings: Settings, connection: Redis) -> Queue:

@@ -55,7 +55,7 @@ def _store_model(
     active: bool,
     comparison: dict[str, Any] | None = None,
 ) -> store.MailModel:
-    folder = store.models_dir(settings.data_dir)
+    folder = store.models_dir(settings.resolved_storage_dir)
     folder.mkdir(parents=True, exist_ok=True)
     file = f"router-{router.version}.joblib"
     router.save(folder / file)
@@ -89,7 +89,7 @@ def active_router(db: Database, settings: Settings) -> tuple[TrainedRouter, str]
         row = store.active_model(session)
     if row is None:
         row = train_default_model(db, settings)
-    return _load_router(str(store.models_dir(settings.data_dir) / row.file)), row.version
+    return _load_router(str(store.models_dir(settings.resolved_storage_dir) / row.file)), row.version
 
 
 def train_default_model(db: Database, settings: Settings) -> store.MailModel:
@@ -209,7 +209,7 @@ def discard_candidate(db: Database, settings: Settings, version: str, actor: Pri
         session.delete(row)
         audit(session, actor, Action.DELETED, object_type="mail_model", object_id=version)
     # after the commit: a failed commit leaves the file, never a row without its file
-    (store.models_dir(settings.data_dir) / file).unlink(missing_ok=True)
+    (store.models_dir(settings.resolved_storage_dir) / file).unlink(missing_ok=True)
 
 
 # --- routing ---------------------------------------------------------------------------------------------

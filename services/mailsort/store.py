@@ -70,8 +70,8 @@ class MailModel(Base):
     activated_at: Mapped[datetime | None] = mapped_column(nullable=True)  # last made active; None: candidate
 
 
-def models_dir(data_dir: Path) -> Path:
-    return data_dir / "mailsort" / "models"
+def models_dir(storage_dir: Path) -> Path:
+    return storage_dir / "mailsort" / "models"
 
 
 def active_model(session: Session) -> MailModel | None:

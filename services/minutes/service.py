@@ -249,7 +249,7 @@ def create_meeting(
         audio_file="audio" + Path(filename or "").suffix.lower()[:10],
         created_by=user,
     )
-    folder = store.meeting_dir(settings.data_dir, meeting.id)
+    folder = store.meeting_dir(settings.resolved_storage_dir, meeting.id)
     folder.mkdir(parents=True)
     try:
         meeting.audio_bytes = _store_upload(upload, folder / meeting.audio_file, settings.max_upload_bytes)
@@ -262,7 +262,7 @@ def create_meeting(
             store.get_meeting(session, meeting.id).job_id = job.id
         meeting.job_id = job.id
     except BaseException:
-        store.remove_meeting_files(settings.data_dir, meeting.id)
+        store.remove_meeting_files(settings.resolved_storage_dir, meeting.id)
         with db.session() as session:
             if (stored := session.get(store.Meeting, meeting.id)) is not None:
                 session.delete(stored)
@@ -288,7 +288,7 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
     meeting_id = payload["meeting_id"]
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
-    path = store.audio_path(settings.data_dir, meeting)
+    path = store.audio_path(settings.resolved_storage_dir, meeting)
     try:
         output = process_recording(settings, path, _request_of(meeting), context.report)
     except InvalidInput as exc:
@@ -335,7 +335,7 @@ def audio_file(db: Database, settings: Settings, meeting_id: str) -> tuple[Path,
     """The stored recording of a meeting: its path, media type and the name it was uploaded with."""
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
-    path = store.audio_path(settings.data_dir, meeting)
+    path = store.audio_path(settings.resolved_storage_dir, meeting)
     if not path.is_file():
         raise NotFound(f"Optagelsen til mødet {meeting_id} findes ikke længere.")
     return path, store.audio_media_type(meeting), meeting.audio_filename
@@ -494,7 +494,7 @@ def delete_meeting(
     if job_id:
         runner.cancel(job_id)
         delete_jobs(db, [job_id])
-    store.remove_meeting_files(settings.data_dir, meeting_id)
+    store.remove_meeting_files(settings.resolved_storage_dir, meeting_id)
 
 
 def cancel_meeting(db: Database, runner: JobRunner, meeting_id: str) -> Job:

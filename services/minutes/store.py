@@ -48,12 +48,12 @@ class Meeting(Base):
     failure: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-def meeting_dir(data_dir: Path, meeting_id: str) -> Path:
-    return data_dir / "minutes" / meeting_id
+def meeting_dir(storage_dir: Path, meeting_id: str) -> Path:
+    return storage_dir / "minutes" / meeting_id
 
 
-def audio_path(data_dir: Path, meeting: Meeting) -> Path:
-    return meeting_dir(data_dir, meeting.id) / meeting.audio_file
+def audio_path(storage_dir: Path, meeting: Meeting) -> Path:
+    return meeting_dir(storage_dir, meeting.id) / meeting.audio_file
 
 
 # The formats kai accepts, by stored suffix; fixed here so the answer does not depend on mime.types.
@@ -92,5 +92,5 @@ def list_meetings(session: Session, limit: int = 100) -> list[Meeting]:
     return list(session.scalars(select(Meeting).order_by(Meeting.created_at.desc()).limit(limit)))
 
 
-def remove_meeting_files(data_dir: Path, meeting_id: str) -> None:
-    shutil.rmtree(meeting_dir(data_dir, meeting_id), ignore_errors=True)
+def remove_meeting_files(storage_dir: Path, meeting_id: str) -> None:
+    shutil.rmtree(meeting_dir(storage_dir, meeting_id), ignore_errors=True)

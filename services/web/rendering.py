@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,7 +21,22 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 templates.env.filters["dk"] = danish_number
+# The municipality's clock; the database stores UTC.
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+
+
+def danish_time(moment: datetime | str | None) -> str:
+    """A stored time (or its ISO text) in Danish local time, ``20.11.2026 kl. 14.05``; naive means UTC."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TIME).strftime("%d.%m.%Y kl. %H.%M")
+
+
+templates.env.filters["danish_time"] = danish_time
 
 # The pages in the site navigation: (path, label, roles allowed; empty = every logged-in user).
 NAVIGATION: tuple[tuple[str, str, frozenset[auth.Role]], ...] = (

@@ -153,7 +153,9 @@ def test_a_discarded_candidate_leaves_no_row_and_no_file(db: Database, settings:
     first = service.active_router(db, settings)[1]
     report = service.retrain(db, settings, promote=False)
     with db.session() as session:
-        file = store.models_dir(settings.data_dir) / store.get_model(session, report.candidate).file
+        file = (
+            store.models_dir(settings.resolved_storage_dir) / store.get_model(session, report.candidate).file
+        )
     assert file.is_file()
     service.discard_candidate(db, settings, report.candidate, CLERK)
     assert [m.version for m in service.list_models(db)] == [first]

@@ -154,7 +154,7 @@ def test_meeting_from_upload_to_approved_minutes(
 def test_delete_leaves_nothing_behind(client: TestClient, settings: Settings) -> None:
     created = _upload(client, JFK, language="en")
     assert _wait_done(client, created["id"])["job"]["status"] == "done"
-    folder = settings.data_dir / "minutes" / created["id"]
+    folder = settings.resolved_storage_dir / "minutes" / created["id"]
     assert any(folder.iterdir())
 
     assert client.delete(f"/api/minutes/meetings/{created['id']}").status_code == 204
@@ -174,7 +174,7 @@ def test_interrupted_transcription_is_resumed_at_start(
     settings.prepare_dirs()
     db = open_database(settings.resolved_database_url)
     meeting_id = "crashed0000000000000000000000001"
-    folder = settings.data_dir / "minutes" / meeting_id
+    folder = settings.resolved_storage_dir / "minutes" / meeting_id
     folder.mkdir(parents=True)
     (folder / "audio.flac").write_bytes(JFK.read_bytes())
     with db.session() as session:
@@ -220,7 +220,9 @@ def _stored_state(settings: Settings) -> tuple[list[str], list[Path]]:
         ids = sorted(session.scalars(select(Meeting.id)))
     db.dispose()
     files = (
-        sorted((settings.data_dir / "minutes").rglob("*")) if (settings.data_dir / "minutes").exists() else []
+        sorted((settings.resolved_storage_dir / "minutes").rglob("*"))
+        if (settings.resolved_storage_dir / "minutes").exists()
+        else []
     )
     return ids, files
 

@@ -33,17 +33,25 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def queued_settings(settings: Settings, redis_url: str) -> Settings:
-    """An API that sends its jobs through Redis; heartbeats every second, so dead workers show fast."""
+def queued_settings(settings: Settings, redis_url: str, tmp_path: Path) -> Settings:
+    """An API that sends its jobs through Redis and keeps files on a shared volume; heartbeats every second,
+    so dead workers show fast."""
     queue = f"kai-test-{uuid.uuid4().hex[:8]}"
-    update = {"redis_url": redis_url, "job_queue": queue, "job_heartbeat_seconds": 1}
+    update = {
+        "redis_url": redis_url,
+        "job_queue": queue,
+        "job_heartbeat_seconds": 1,
+        "storage_dir": tmp_path / "shared",
+    }
     return settings.model_copy(update=update)
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    """The environment a ``kai worker`` on another machine would get: the same database, storage and queue."""
+def worker_env(settings: Settings, local_dir: Path) -> dict[str, str]:
+    """The environment of a ``kai worker`` on another machine: its own local data dir, the same database,
+    shared storage and queue."""
     return os.environ | {
-        "KAI_DATA_DIR": str(settings.data_dir),
+        "KAI_DATA_DIR": str(local_dir),
+        "KAI_STORAGE_DIR": str(settings.resolved_storage_dir),
         "KAI_DATABASE_URL": settings.resolved_database_url,
         "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
         "KAI_REDIS_URL": str(settings.redis_url),
@@ -65,7 +73,7 @@ def start_worker(queued_settings: Settings, tmp_path: Path) -> Iterator[StartWor
         log = (tmp_path / f"{name}.log").open("w")
         process = subprocess.Popen(
             [str(KAI), "worker", "--name", name, *args],
-            env=worker_env(queued_settings),
+            env=worker_env(queued_settings, tmp_path / f"{name}-local"),
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,

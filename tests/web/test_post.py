@@ -165,7 +165,8 @@ def test_clerk_discards_a_candidate(page: Page, live_server: LiveServer) -> None
     candidate = page.locator("#kandidat-version").inner_text()
     with live_server.db.session() as session:
         model_file = (
-            store.models_dir(live_server.settings.data_dir) / store.get_model(session, candidate).file
+            store.models_dir(live_server.settings.resolved_storage_dir)
+            / store.get_model(session, candidate).file
         )
     assert model_file.is_file()
 

@@ -8,22 +8,18 @@ script fetches the models section again from /post/modeller, rendered by the sam
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Request, Response
 
 from services.common import auth
 from services.common.deps import DatabaseDep, SettingsDep
 from services.mailsort import service
 from services.mailsort.store import MailStatus
-from services.web.rendering import page_access, render
+from services.web.rendering import danish_time, page_access, render
 
 router = APIRouter(include_in_schema=False)
 
 CLERK_ROLES = frozenset({auth.Role.IT, auth.Role.ADMIN})
 RECENT_MAILS = 50  # the newest routed mails shown; older ones are in the API and the drift report
-LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 # What a mail's status says to a clerk; the script uses the same words after a decision.
 STATUS_LABELS = {
     MailStatus.AUTO: "Sorteret automatisk",
@@ -38,14 +34,6 @@ COMPARED_METRICS = (
     ("auto_coverage", "Sorteret automatisk"),
     ("auto_precision", "Præcision af automatisk sortering"),
 )
-
-
-def danish_time(moment: datetime | None) -> str:
-    """'27.11.2026 kl. 10.12' in Danish time; SQLite hands back naive UTC."""
-    if moment is None:
-        return ""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TIME).strftime("%d.%m.%Y kl. %H.%M")
 
 
 def percent(share: float | None) -> str:

@@ -6,9 +6,7 @@ static/referat.js (with the session's CSRF token), so the page and the API share
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response, status
 
@@ -17,11 +15,10 @@ from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
 from services.minutes.store import Meeting
-from services.web.rendering import page_access, render
+from services.web.rendering import danish_time, page_access, render
 
 router = APIRouter(include_in_schema=False)
 
-LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 # The recording's language: Danish first, as most meetings are; "auto" lets Whisper detect it.
 LANGUAGES = (
     ("da", "Dansk"),
@@ -48,14 +45,6 @@ JOB_STATUS_LABELS = {
 }
 
 
-def local_time(moment: datetime | None) -> str:
-    """A stored UTC time as Danish local time, ``20.11.2026 kl. 14.05``."""
-    if moment is None:
-        return ""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-    return aware.astimezone(LOCAL_TIME).strftime("%d.%m.%Y kl. %H.%M")
-
-
 def meeting_status(meeting: Meeting, job: Job | None) -> str:
     """What the list says about a meeting, in the order a person cares about."""
     if meeting.approved_at is not None:
@@ -71,7 +60,7 @@ def _meeting_row(meeting: Meeting, job: Job | None) -> dict[str, Any]:
         "id": meeting.id,
         "title": meeting.title,
         "meeting_date": meeting.meeting_date.strftime("%d.%m.%Y") if meeting.meeting_date else "",
-        "uploaded": local_time(meeting.created_at),
+        "uploaded": danish_time(meeting.created_at),
         "status": meeting_status(meeting, job),
     }
 
@@ -117,7 +106,7 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
         ready=True,
         clock=service.clock_text,
         approved=approved,
-        approved_at=local_time(meeting.approved_at),
+        approved_at=danish_time(meeting.approved_at),
         transcript=transcript,
         minutes=minutes,
         speaker_labels=labels,

@@ -5,26 +5,13 @@ The page renders the collections the user may read; the chat itself runs in vejl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Request, Response
 
 from services.chatbot import service
 from services.common.deps import DatabaseDep
-from services.web.rendering import page_access, render
+from services.web.rendering import danish_time, page_access, render
 
 router = APIRouter(include_in_schema=False)
-# The municipality's clock: gap dates are stored in UTC.
-LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
-
-
-def danish_time(iso: str) -> str:
-    """'17.03.2026 kl. 14:05', Danish time, for a stored timestamp (naive means UTC, as SQLite keeps it)."""
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL_TIME).strftime("%d.%m.%Y kl. %H:%M")
 
 
 @router.get("/vejledning", response_model=None)

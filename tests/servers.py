@@ -1,4 +1,4 @@
-"""The real Redis and PostgreSQL servers of the scale tests (.ci/services-setup.sh starts them in CI).
+"""The real Redis and PostgreSQL servers some tests need (.ci/services-setup.sh starts them in CI).
 
 Locally a missing server skips those tests with the reason; in CI (``CI`` set) it fails them, so a missing
 install step cannot hide behind a skip.
@@ -12,9 +12,6 @@ import pytest
 
 # Database 15 keeps the tests away from a developer's own data in database 0.
 TEST_REDIS_URL = os.environ.get("KAI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TEST_POSTGRES_URL = os.environ.get(
-    "KAI_TEST_POSTGRES_URL", "postgresql+psycopg://kai:kai@127.0.0.1:5432/kai_test"
-)
 
 
 def unavailable(what: str, reason: str) -> None:
