@@ -19,6 +19,8 @@ def run_kai(settings: Settings, *args: str, timeout: float = 600) -> subprocess.
         "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
         "KAI_DATABASE_URL": settings.resolved_database_url,
     }
+    if settings.redis_url:
+        env["KAI_REDIS_URL"] = settings.redis_url
     return subprocess.run(
         [str(KAI), *args],
         capture_output=True,

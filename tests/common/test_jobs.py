@@ -1,13 +1,24 @@
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.errors import InvalidInput
-from services.common.jobs import InProcessJobRunner, Job, JobContext, JobStatus, get_job
+from services.common.jobs import (
+    InProcessJobRunner,
+    Job,
+    JobCancelled,
+    JobContext,
+    JobStatus,
+    create_job,
+    execute_job,
+    get_job,
+)
 
 
 def _wait_for(db: Database, job_id: str, statuses: tuple[str, ...], timeout: float = 10.0) -> Job:
@@ -110,3 +121,39 @@ def test_unknown_job_kind_is_refused(db: Database, settings: Settings, kind: str
     runner = InProcessJobRunner(db, settings, {})
     with pytest.raises(Exception, match="Ukendt jobtype"):
         runner.submit(kind, {})
+
+
+def test_concurrent_claims_run_a_job_once(db: Database, settings: Settings) -> None:
+    # Several processes (API workers, queue workers) reaching for the same job: the database lets one win.
+    runs: list[str] = []
+    handlers = {"once": lambda ctx, p: runs.append(threading.current_thread().name) or {"ok": True}}
+    job = create_job(db, handlers, "once", {}, None)
+    barrier = threading.Barrier(4)
+
+    def claim() -> JobStatus | None:
+        own = Database(settings.resolved_database_url)  # its own engine and connections, as another process
+        try:
+            barrier.wait()
+            return execute_job(own, settings, handlers, job.id, threading.Event())
+        finally:
+            own.dispose()
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: claim(), range(4)))
+    assert outcomes.count(JobStatus.DONE) == 1 and outcomes.count(None) == 3
+    assert len(runs) == 1
+    assert get_job(db, job.id).attempts == 1
+
+
+def test_a_superseded_attempt_cannot_finish_or_report(db: Database, settings: Settings) -> None:
+    # A worker presumed dead comes back after its job was retried: its writes must not land.
+    job = create_job(db, {"k": lambda ctx, p: None}, "k", {}, None)
+    with db.session() as session:
+        session.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.RUNNING, attempts=2))
+    stale = JobContext(job.id, 1, db, settings, threading.Event())
+    with pytest.raises(JobCancelled):
+        stale.report(50.0)
+    with pytest.raises(JobCancelled), db.session() as session:
+        stale.finish(session, {"from": "stale"})
+    current = get_job(db, job.id)
+    assert current.status == JobStatus.RUNNING and current.result is None and current.progress == 0.0
