@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import logging
 import shutil
 from functools import cache
@@ -119,6 +120,22 @@ def load_whisper(settings: Settings) -> WhisperModel:
         whisper_compute_type(settings),
         settings.cpu_threads,
     )
+
+
+@cache
+def _whisper_languages(model_dir: str) -> frozenset[str]:
+    folder = Path(model_dir)
+    language_ids = set(json.loads((folder / "config.json").read_text()).get("lang_ids") or ())
+    if not language_ids:  # an English-only model (*.en) has no language tokens
+        return frozenset({"en"})
+    special_tokens = json.loads((folder / "tokenizer.json").read_text())["added_tokens"]
+    return frozenset(t["content"][2:-2] for t in special_tokens if t["id"] in language_ids)
+
+
+def whisper_languages(settings: Settings) -> frozenset[str]:
+    """The language codes the configured Whisper model knows, read from its files: the API validates
+    uploads with it without loading the weights (which only the process that transcribes needs)."""
+    return _whisper_languages(str(whisper_model_dir(settings)))
 
 
 def whisper_model_name(settings: Settings) -> str:

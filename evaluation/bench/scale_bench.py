@@ -60,6 +60,9 @@ RECORDING_SECONDS = 300.0
 WRK_THREADS = 1  # one load-generator thread keeps most of the 2 cores for the server under test
 STATS_FLUSH_SECONDS = 11.0  # PostgreSQL flushes an idle backend's statistics within 10 s
 JOB_TIMEOUT_SECONDS = 3600.0
+QUIET_BUSY_SHARE = (
+    0.15  # a run starts once the machine was at most this busy for 2 s (or --quiet-wait passed)
+)
 
 
 # ------------------------------------------------------------------------------------- processes
@@ -221,6 +224,10 @@ class CpuSample:
             self.busy - earlier.busy, self.total - earlier.total, self.children - earlier.children
         )
 
+    @property
+    def busy_share(self) -> float:
+        return self.busy / self.total if self.total else 0.0
+
 
 def cpu_sample() -> CpuSample:
     ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -228,6 +235,18 @@ def cpu_sample() -> CpuSample:
     hz = os.sysconf("SC_CLK_TCK")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return CpuSample((sum(ticks) - idle) / hz, sum(ticks) / hz, children.ru_utime + children.ru_stime)
+
+
+def wait_for_quiet_machine(max_wait: float, busy_below: float = QUIET_BUSY_SHARE) -> float:
+    """Wait until the other processes on this (shared) machine leave the cores nearly idle, so a run does not
+    measure someone else's work; gives up after ``max_wait``. Returns the busy share of the last 2 s."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        before = cpu_sample()
+        time.sleep(2.0)
+        share = cpu_sample().minus(before).busy_share
+        if share < busy_below or time.monotonic() >= deadline:
+            return round(share, 3)
 
 
 def group_cpu_seconds(group: int) -> float:
@@ -273,6 +292,7 @@ class JobsResult:
     all_done_once: bool  # every job done, one attempt, exactly one ledger row
     costs_per_job: dict[str, float]
     worker_cpu_seconds: float  # the workers and their work-horses
+    busy_share_at_start: float  # of all cores, in the 2 s before the run (others' work; see --quiet-wait)
     machine_busy_share: float  # of all cores during the run, whoever used them
     other_cpu_seconds: float  # busy CPU not used by the workers: PostgreSQL, Redis, anything else running
     load_before: float
@@ -379,10 +399,12 @@ def bench_jobs_config(
     audio_seconds: float,
     count: int,
     servers: Servers,
+    quiet_wait: float,
 ) -> JobsResult:
     print(f"jobs: {config.name}: uploading {count} × {audio_seconds / 60:g} min …", flush=True)
     meeting_ids = upload_recordings(settings, recording, count)
     time.sleep(STATS_FLUSH_SECONDS)  # let the upload's statistics reach pg_stat_database first
+    busy_at_start = wait_for_quiet_machine(quiet_wait)
     before, load_before, cpu_before = read_counters(servers), load_average(), cpu_sample()
     launched = dt.datetime.now(dt.UTC)
     wall = run_workers(settings, config, settings.data_dir)
@@ -408,7 +430,8 @@ def bench_jobs_config(
         all_done_once=all_ok,
         costs_per_job=per_unit(delta, count),
         worker_cpu_seconds=round(cpu.children, 1),
-        machine_busy_share=round(cpu.busy / cpu.total, 3),
+        busy_share_at_start=busy_at_start,
+        machine_busy_share=round(cpu.busy_share, 3),
         other_cpu_seconds=round(cpu.busy - cpu.children, 1),
         load_before=load_before,
         load_after=load_average(),
@@ -430,9 +453,12 @@ def bench_jobs(args: argparse.Namespace, servers: Servers, scratch: Path) -> dic
             model_cache_dir=MODEL_CACHE_DIR,
             redis_url=servers.redis_url,
             job_queue=f"kai-scale-bench-{uuid.uuid4().hex[:8]}",
+            log_level="WARNING",  # this process's own request log; the kai processes log as in production
         )
         settings.prepare_dirs()
-        results.append(bench_jobs_config(settings, config, recording, audio_seconds, args.jobs, servers))
+        results.append(
+            bench_jobs_config(settings, config, recording, audio_seconds, args.jobs, servers, args.quiet_wait)
+        )
     baseline = results[0]
     return {
         "recording": {"seconds": audio_seconds, "source": str(CLIP_DIR), "seed": args.seed},
@@ -459,10 +485,13 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     non_2xx: int
+    non_2xx_statuses: list[int]
     socket_errors: int  # connect, read, write and timeout errors together
+    socket_error_kinds: dict[str, int]
     costs_per_request: dict[str, float]
     server_cpu_ms_per_request: float  # CPU time of the kai serve processes
     wrk_cpu_share: float  # of all cores, used by the load generator
+    busy_share_at_start: float
     machine_busy_share: float
     other_cpu_seconds: float  # busy CPU used by neither kai serve nor wrk: PostgreSQL, anything else
     load_before: float
@@ -475,23 +504,24 @@ local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bea
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 local counter = 0
-non2xx = 0
+bad_statuses = ""
 function request()
   counter = counter + 1
   return wrk.format("POST", "/api/chat/ask", headers, bodies[(counter %% #bodies) + 1])
 end
 function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+  if status < 200 or status > 299 then bad_statuses = bad_statuses .. " " .. status end
 end
 function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + thread:get("non2xx") end
+  local bad = ""
+  for _, thread in ipairs(threads) do bad = bad .. thread:get("bad_statuses") end
   local e = summary.errors
   io.write(string.format(
     '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d, ' ..
-    '"non_2xx": %%d, "socket_errors": %%d}\\n',
+    '"non_2xx_statuses": "%%s", ' ..
+    '"socket_errors": {"connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max, bad, e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99), latency.max, bad, e.connect, e.read, e.write, e.timeout))
 end
 """
 
@@ -548,19 +578,35 @@ def wait_until_serving(base_url: str, server: subprocess.Popen[bytes], timeout: 
     raise RuntimeError(f"kai serve did not answer within {timeout:.0f} s")
 
 
+def log_problems(log_path: Path, keep: int = 20) -> list[str]:
+    """The last warnings and errors of a ``kai serve`` log (JSON lines; anything else is kept as is)."""
+    problems = []
+    for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            level = json.loads(line).get("level", "")
+        except (json.JSONDecodeError, AttributeError):
+            level = "" if line.startswith("INFO") else "?"
+        if level not in ("INFO", "DEBUG", ""):
+            problems.append(line[:500])
+    return problems[-keep:]
+
+
 def bench_api_workers(
     settings: Settings, api_workers: int, script: Path, args: argparse.Namespace, servers: Servers
-) -> list[LoadResult]:
+) -> tuple[list[LoadResult], list[str]]:
+    """Load runs against ``kai serve --workers api_workers``, and the warnings and errors it logged."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [str(KAI), "serve", "--port", str(port), "--workers", str(api_workers)]
     results = []
-    with process_group(command, kai_env(settings), settings.data_dir / f"serve-{api_workers}.log") as server:
+    log_path = settings.data_dir / f"serve-{api_workers}.log"
+    with process_group(command, kai_env(settings), log_path) as server:
         wait_until_serving(base_url, server)
         print(f"chat: {api_workers} API worker(s): warm-up {args.warmup:g} s …", flush=True)
         run_wrk(base_url, script, max(args.connections), args.warmup)  # loads the embedder in every worker
         for connections in args.connections:
             time.sleep(STATS_FLUSH_SECONDS)  # idle, so every backend has flushed its statistics
+            busy_at_start = wait_for_quiet_machine(args.quiet_wait)
             before, load_before = read_counters(servers), load_average()
             cpu_before, server_cpu_before = cpu_sample(), group_cpu_seconds(server.pid)
             figures = run_wrk(base_url, script, connections, args.duration)
@@ -570,6 +616,7 @@ def bench_api_workers(
             time.sleep(STATS_FLUSH_SECONDS)
             delta = read_counters(servers).minus(before)
             seconds = figures["duration_us"] / 1e6
+            bad_statuses = [int(status) for status in figures["non_2xx_statuses"].split()]
             result = LoadResult(
                 api_workers=api_workers,
                 connections=connections,
@@ -580,12 +627,15 @@ def bench_api_workers(
                 p90_ms=round(figures["p90_us"] / 1000, 1),
                 p99_ms=round(figures["p99_us"] / 1000, 1),
                 max_ms=round(figures["max_us"] / 1000, 1),
-                non_2xx=figures["non_2xx"],
-                socket_errors=figures["socket_errors"],
+                non_2xx=len(bad_statuses),
+                non_2xx_statuses=bad_statuses,
+                socket_errors=sum(figures["socket_errors"].values()),
+                socket_error_kinds=figures["socket_errors"],
                 costs_per_request=per_unit(delta, max(figures["requests"], 1)),
                 server_cpu_ms_per_request=round(server_cpu * 1000 / max(figures["requests"], 1), 1),
                 wrk_cpu_share=round(cpu.children / cpu.total, 3),
-                machine_busy_share=round(cpu.busy / cpu.total, 3),
+                busy_share_at_start=busy_at_start,
+                machine_busy_share=round(cpu.busy_share, 3),
                 other_cpu_seconds=round(cpu.busy - server_cpu - cpu.children, 1),
                 load_before=load_before,
                 load_after=load_after,
@@ -596,7 +646,7 @@ def bench_api_workers(
                 flush=True,
             )
             results.append(result)
-    return results
+    return results, log_problems(log_path)
 
 
 def bench_chat(args: argparse.Namespace, servers: Servers, scratch: Path) -> dict[str, Any]:
@@ -606,12 +656,16 @@ def bench_chat(args: argparse.Namespace, servers: Servers, scratch: Path) -> dic
         model_cache_dir=MODEL_CACHE_DIR,
         redis_url=servers.redis_url,  # `kai serve --workers 2` needs it; set for 1 worker too, alike
         job_queue=f"kai-scale-bench-{uuid.uuid4().hex[:8]}",
+        log_level="WARNING",
     )
     settings.prepare_dirs()
     questions = [q["question"] for path in (DEV_SET, HELDOUT_SET) for q in read_questions(path)]
     script = scratch / "ask.lua"
     write_wrk_script(script, questions, prepare_chat_data(settings))
-    results = [r for n in (1, 2) for r in bench_api_workers(settings, n, script, args, servers)]
+    results, problems = [], {}
+    for api_workers in (1, 2):
+        runs, problems[str(api_workers)] = bench_api_workers(settings, api_workers, script, args, servers)
+        results += runs
     one = {r.connections: r for r in results if r.api_workers == 1}
     return {
         "questions": len(questions),
@@ -626,6 +680,7 @@ def bench_chat(args: argparse.Namespace, servers: Servers, scratch: Path) -> dic
             if r.api_workers == 2
         },
         "error_free": all(r.non_2xx == 0 and r.socket_errors == 0 for r in results),
+        "server_log_problems": problems,  # by API workers: warnings and errors kai serve logged
     }
 
 
@@ -659,74 +714,67 @@ def server_versions(servers: Servers) -> dict[str, str]:
     }
 
 
-def print_report(report: dict[str, Any]) -> None:
-    from rich.console import Console
+def new_table(title: str, columns: list[str]) -> Any:
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 140)
-    if jobs := report.get("jobs"):
-        table = Table(
-            title=f"Transcription jobs ({jobs['jobs_per_config']} × {jobs['recording']['seconds']:g} s)"
+    table = Table(title=title)
+    for number, column in enumerate(columns):
+        table.add_column(column, justify="left" if number == 0 else "right")
+    return table
+
+
+def jobs_table(jobs: dict[str, Any]) -> Any:
+    title = f"Transcription jobs ({jobs['jobs_per_config']} × {jobs['recording']['seconds']:g} s of speech)"
+    columns = ["workers × threads", "jobs/h", "jobs/h incl. start", "audio h/h", "ratio", "job s", "ok"]
+    table = new_table(title, [*columns, "DB ms/job", "commits/job", "Redis ms/job", "others' CPU s"])
+    for row in jobs["configs"]:
+        table.add_row(
+            row["config"],
+            f"{row['jobs_per_hour']:.1f}",
+            f"{row['jobs_per_hour_with_startup']:.1f}",
+            f"{row['audio_hours_per_hour']:.2f}",
+            f"{jobs['ratios_to_first'][row['config']]:.2f}",
+            ", ".join(f"{s:.0f}" for s in row["job_seconds"]),
+            "yes" if row["all_done_once"] else "NO",
+            f"{row['costs_per_job']['db_active_ms']:.1f}",
+            f"{row['costs_per_job']['db_commits']:.0f}",
+            f"{row['costs_per_job']['redis_ms']:.2f}",
+            f"{row['other_cpu_seconds']:.0f}",
         )
-        for column in (
-            "config",
-            "jobs/h",
-            "jobs/h incl. start",
-            "audio h/h",
-            "ratio",
-            "job s",
-            "ok",
-            "DB ms/job",
-            "Redis ms/job",
-            "load",
-        ):
-            table.add_column(column, justify="left" if column == "config" else "right")
-        for row in jobs["configs"]:
-            table.add_row(
-                row["config"],
-                f"{row['jobs_per_hour']:.1f}",
-                f"{row['jobs_per_hour_with_startup']:.1f}",
-                f"{row['audio_hours_per_hour']:.2f}",
-                f"{jobs['ratios_to_first'][row['config']]:.2f}",
-                ", ".join(f"{s:.0f}" for s in row["job_seconds"]),
-                "yes" if row["all_done_once"] else "NO",
-                f"{row['costs_per_job']['db_active_ms']:.1f}",
-                f"{row['costs_per_job']['redis_ms']:.2f}",
-                f"{row['load_before']:.1f}→{row['load_after']:.1f}",
-            )
-        console.print(table)
+    return table
+
+
+def chat_table(chat: dict[str, Any]) -> Any:
+    title = f"POST /api/chat/ask under wrk ({chat['duration_seconds']:g} s per run)"
+    columns = ["API workers", "conns", "req/s", "ratio", "p50 ms", "p99 ms", "non-2xx", "socket err"]
+    table = new_table(title, [*columns, "server CPU ms/req", "DB ms/req", "commits/req", "others' CPU s"])
+    for row in chat["runs"]:
+        ratio = chat["ratios_2_to_1"].get(str(row["connections"])) if row["api_workers"] == 2 else None
+        table.add_row(
+            str(row["api_workers"]),
+            str(row["connections"]),
+            f"{row['requests_per_second']:.1f}",
+            "" if ratio is None else f"{ratio:.2f}",
+            f"{row['p50_ms']:.0f}",
+            f"{row['p99_ms']:.0f}",
+            str(row["non_2xx"]),
+            str(row["socket_errors"]),
+            f"{row['server_cpu_ms_per_request']:.0f}",
+            f"{row['costs_per_request']['db_active_ms']:.2f}",
+            f"{row['costs_per_request']['db_commits']:.1f}",
+            f"{row['other_cpu_seconds']:.1f}",
+        )
+    return table
+
+
+def print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    if jobs := report.get("jobs"):
+        console.print(jobs_table(jobs))
     if chat := report.get("chat"):
-        table = Table(title=f"POST /api/chat/ask under wrk ({chat['duration_seconds']:g} s per run)")
-        for column in (
-            "API workers",
-            "conns",
-            "req/s",
-            "ratio",
-            "p50 ms",
-            "p99 ms",
-            "non-2xx",
-            "socket err",
-            "DB ms/req",
-            "commits/req",
-            "Redis calls/req",
-        ):
-            table.add_column(column, justify="right")
-        for row in chat["runs"]:
-            ratio = chat["ratios_2_to_1"].get(str(row["connections"])) if row["api_workers"] == 2 else None
-            table.add_row(
-                str(row["api_workers"]),
-                str(row["connections"]),
-                f"{row['requests_per_second']:.1f}",
-                "" if ratio is None else f"{ratio:.2f}",
-                f"{row['p50_ms']:.0f}",
-                f"{row['p99_ms']:.0f}",
-                str(row["non_2xx"]),
-                str(row["socket_errors"]),
-                f"{row['costs_per_request']['db_active_ms']:.2f}",
-                f"{row['costs_per_request']['db_commits']:.1f}",
-                f"{row['costs_per_request']['redis_calls']:.2f}",
-            )
-        console.print(table)
+        console.print(chat_table(chat))
     console.print(f"Results written to {report['output']}")
 
 
@@ -751,6 +799,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--connections", type=lambda s: [int(c) for c in s.split(",")], default=[4, 16], help="e.g. 4,16"
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=300.0,
+        help="seconds to wait at most, before each run, for other processes to leave the cores idle",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the recording's pauses and noise")
     parser.add_argument("--output", type=Path, default=None, help="JSON path (default: evaluation/results/)")

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import select
 
-from models.registry import load_speaker_encoder, load_whisper, whisper_model_name
+from models.registry import load_speaker_encoder, load_whisper, whisper_languages, whisper_model_name
 from services.common import ledger
 from services.common.audit import Action, audit
 from services.common.auth import Principal
@@ -87,7 +87,7 @@ def parse_agenda(raw: bytes) -> list[str]:
 def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:
     language = request.language.strip().lower()
     if language != "auto":
-        supported = load_whisper(settings).supported_languages
+        supported = whisper_languages(settings)
         if language not in supported:
             raise InvalidInput(
                 f"Ukendt sprogkode '{request.language}'. "

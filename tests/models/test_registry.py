@@ -31,3 +31,13 @@ def test_a_configured_folder_is_used_as_is(tmp_path: Path) -> None:
     assert registry.whisper_model_dir(settings) == tmp_path
     assert registry.whisper_compute_type(settings) == "float16"
     assert registry.whisper_compute_type(Settings(device="cpu")) == "int8"
+
+
+def test_whisper_languages_are_read_from_the_model_files(model_cache_dir: Path) -> None:
+    # The API validates language codes without loading the weights. faster-whisper lists every code it knows
+    # for any multilingual model; the files say which ones this model has (base: 99, no "yue").
+    settings = Settings(model_cache_dir=model_cache_dir)
+    languages = registry.whisper_languages(settings)
+    assert {"da", "en", "sv", "de"} <= languages
+    assert languages <= frozenset(registry.load_whisper(settings).supported_languages)
+    assert len(languages) == 99

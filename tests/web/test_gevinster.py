@@ -51,8 +51,9 @@ def test_report_downloads(page: Page, live_server: LiveServer) -> None:
     assert xlsx.body()[:2] == b"PK"  # a zip container, as every .xlsx
 
 
-def test_caseworker_is_forbidden(page: Page, live_server: LiveServer) -> None:
-    log_in(page, live_server, Role.SAGSBEHANDLER)
+@pytest.mark.parametrize("role", [Role.MEDARBEJDER, Role.SAGSBEHANDLER, Role.IT])
+def test_staff_are_forbidden(page: Page, live_server: LiveServer, role: Role) -> None:
+    log_in(page, live_server, role)
     expect(page.get_by_role("link", name="Gevinster")).to_have_count(0)
     expect(page.get_by_role("link", name="Spørg vejledningen").first).to_be_visible()
     response = page.goto("/gevinster")
