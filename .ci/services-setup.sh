@@ -56,7 +56,11 @@ if [ "$(as_postgres psql -qAtc "SELECT 1 FROM pg_database WHERE datname = 'kai_t
     as_postgres psql -qc "CREATE DATABASE kai_test OWNER kai"
 fi
 
-# docker-compose.yml must parse and resolve (images are not pulled, nothing is started).
-docker-compose -f docker-compose.yml config --quiet
+# docker-compose.yml must parse and resolve, with and without the CUDA worker (images are not pulled,
+# nothing is started); the password is a placeholder, as a real one lives in the deployment's .env.
+for profile in "" cuda; do
+    POSTGRES_PASSWORD=validation-only docker-compose -f docker-compose.yml ${profile:+--profile "$profile"} \
+        config --quiet
+done
 echo "services-setup: redis $(redis-server --version | awk '{print $3}'), postgresql ${cluster%% *}," \
     "docker-compose.yml valid"

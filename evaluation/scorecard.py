@@ -407,7 +407,8 @@ def run_scorecard(
 
 
 def scorecard_dir(settings: Settings) -> Path:
-    return settings.data_dir / "evaluation"
+    # Shared storage: the API process that shows the scorecard need not be the one that computed it.
+    return settings.resolved_storage_dir / "evaluation"
 
 
 def write_scorecard(scorecard: Scorecard, out_dir: Path) -> Path:

@@ -135,8 +135,9 @@ def perform_job(job_id: str) -> str | None:
     return status.value if status else None
 
 
-def run_worker(settings: Settings, burst: bool = False, name: str | None = None) -> bool:
-    """Work on the queue until stopped (or, with ``burst``, until it is empty); False if a job failed."""
+def run_worker(settings: Settings, burst: bool = False, name: str | None = None) -> None:
+    """Work on the queue until stopped (or, with ``burst``, until it is empty). A job's failure is recorded
+    on its job row, not in the worker's exit status."""
     # Load the heavy libraries once in the parent: every forked work-horse starts with them imported.
     import services.common.app  # noqa: F401
 
@@ -156,4 +157,4 @@ def run_worker(settings: Settings, burst: bool = False, name: str | None = None)
         maintenance_interval=heartbeat,
         log_job_description=False,
     )
-    return worker.work(burst=burst, with_scheduler=False, logging_level=settings.log_level)
+    worker.work(burst=burst, with_scheduler=False, logging_level=settings.log_level)

@@ -171,3 +171,7 @@ def test_killed_worker_job_is_retried_elsewhere_and_counted_once(
         rescuer.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(rescuer.pid, signal.SIGKILL)
+
+
+def test_burst_worker_on_an_empty_queue_exits_cleanly(start_worker: StartWorker) -> None:
+    assert start_worker("worker-idle", "--burst").wait(timeout=60) == 0
