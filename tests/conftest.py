@@ -40,10 +40,18 @@ SCALE_TESTS = REPO / "tests" / "scale"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """SQLite pass: everything but tests/scale. PostgreSQL pass: the tests that use a database, tests/scale
     included (Redis-backed workers on several machines only make sense with a server database)."""
+
+    def is_scale_test(item: pytest.Item) -> bool:
+        return SCALE_TESTS in Path(str(item.path)).parents
+
     if TEST_DATABASE_URL:
-        keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+        keep = [
+            item
+            for item in items
+            if is_scale_test(item) or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ]
     else:
-        keep = [item for item in items if SCALE_TESTS not in Path(str(item.path)).parents]
+        keep = [item for item in items if not is_scale_test(item)]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
 
