@@ -175,3 +175,17 @@ def test_killed_worker_job_is_retried_elsewhere_and_counted_once(
 
 def test_burst_worker_on_an_empty_queue_exits_cleanly(start_worker: StartWorker) -> None:
     assert start_worker("worker-idle", "--burst").wait(timeout=60) == 0
+
+
+def test_a_failing_job_reports_its_failure_through_the_api(
+    api: TestClient, db: Database, queued_settings: Settings, start_worker: StartWorker
+) -> None:
+    meeting_id = _upload(api)
+    # The shared volume lost the recording before a worker got to it.
+    for stored in (queued_settings.resolved_storage_dir / "minutes" / meeting_id).glob("audio*"):
+        stored.unlink()
+    assert start_worker("worker-a", "--burst").wait(timeout=JOB_TIMEOUT_S) == 0
+    job = api.get(f"/api/minutes/meetings/{meeting_id}").json()["job"]
+    assert job["status"] == "failed"
+    assert job["error"].startswith("Intern fejl under behandlingen")
+    assert _transcriptions(db, meeting_id) == []
