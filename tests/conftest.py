@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from faster_whisper import WhisperModel
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from models.registry import load_whisper
-from servers import unavailable
+from servers import create_database, drop_database, unavailable
 from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database, open_database
@@ -56,22 +56,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = keep
 
 
-def _create_database(server: URL, name: str, template: str | None = None) -> URL:
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        suffix = f" TEMPLATE {template}" if template else ""
-        connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
-    engine.dispose()
-    return server.set(database=name)
-
-
-def _drop_database(server: URL, name: str) -> None:
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[tuple[URL, str]]:
     """A migrated database to copy for each test (copying is much faster than migrating)."""
@@ -79,12 +63,12 @@ def postgres_template() -> Iterator[tuple[URL, str]]:
     server = make_url(TEST_DATABASE_URL)
     name = f"kai_template_{uuid.uuid4().hex[:8]}"
     try:
-        template = _create_database(server, name)
+        template = create_database(server, name)
     except OperationalError as exc:
         unavailable("PostgreSQL", str(exc).splitlines()[0])
     open_database(template.render_as_string(hide_password=False)).dispose()
     yield server, name
-    _drop_database(server, name)
+    drop_database(server, name)
 
 
 @pytest.fixture
@@ -95,8 +79,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
         return
     server, template = request.getfixturevalue("postgres_template")
     name = f"kai_test_{uuid.uuid4().hex[:12]}"
-    yield _create_database(server, name, template).render_as_string(hide_password=False)
-    _drop_database(server, name)
+    yield create_database(server, name, template).render_as_string(hide_password=False)
+    drop_database(server, name)
 
 
 @pytest.fixture

@@ -7,11 +7,21 @@ install step cannot hide behind a skip.
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
 
 # Database 15 keeps the tests away from a developer's own data in database 0.
 TEST_REDIS_URL = os.environ.get("KAI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (the socket is closed again)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def unavailable(what: str, reason: str) -> None:
@@ -20,3 +30,21 @@ def unavailable(what: str, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def create_database(server: URL, name: str, template: str | None = None) -> URL:
+    """Create database ``name`` on the PostgreSQL server of ``server`` (a copy of ``template``); its URL."""
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        suffix = f" TEMPLATE {template}" if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    engine.dispose()
+    return server.set(database=name)
+
+
+def drop_database(server: URL, name: str) -> None:
+    """Drop database ``name``, closing its connections."""
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()

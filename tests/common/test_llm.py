@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from servers import free_port
 from services.common.config import Settings
 from services.common.errors import ConfigurationError, KaiError
 from services.common.llm import LlmClient, LlmError, completions_url
@@ -149,12 +149,8 @@ def test_unusable_answers_become_llm_errors(fake_llm: FakeLlm, body: bytes) -> N
 
 
 def test_unreachable_endpoint_becomes_an_llm_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again below: nothing listens there
-
     with pytest.raises(LlmError, match="kontakte"):
-        LlmClient(_settings(f"http://127.0.0.1:{port}/v1")).chat(MESSAGES)
+        LlmClient(_settings(f"http://127.0.0.1:{free_port()}/v1")).chat(MESSAGES)
 
 
 def test_missing_url_is_a_configuration_error() -> None:

@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,9 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import make_url
 
+from servers import drop_database, free_port, unavailable
 from services.chatbot import service as chat_service
 from services.chatbot import store as chat_store
 from services.common.app import create_app
@@ -50,12 +51,6 @@ def _sample(client: TestClient, name: str, **labels: str) -> float | None:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- request ids and logs ---------------------------------------------------------------------------------
@@ -160,7 +155,11 @@ def test_readyz_names_missing_models_and_is_ready_once_they_are_prepared(
 
 def test_readyz_fails_when_the_database_does_not_answer(settings: Settings, client: TestClient) -> None:
     assert client.get("/readyz").json()["checks"]["database"] == "ok"
-    shutil.rmtree(settings.data_dir)  # the database file is gone ...
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        shutil.rmtree(settings.data_dir)  # the database file is gone ...
+    else:
+        drop_database(url.set(database="postgres"), str(url.database))  # gone (the PostgreSQL pass) ...
     client.app.state.db.engine.dispose()  # ... and so are the open connections (as after a restart)
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -172,7 +171,7 @@ def test_readyz_fails_when_the_database_does_not_answer(settings: Settings, clie
 
 
 def test_readyz_fails_when_redis_does_not_answer(settings: Settings) -> None:
-    closed = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"})
+    closed = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
     with TestClient(create_app(closed)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -185,9 +184,8 @@ def redis_server(tmp_path: Path) -> Iterator[str]:
     """A private redis-server on a free port (Debian's redis-server package)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        message = "redis-server is not installed; run .ci/services-setup.sh"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    port = _free_port()
+        unavailable("redis-server", "not installed")
+    port = free_port()
     process = subprocess.Popen(
         [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         cwd=tmp_path,

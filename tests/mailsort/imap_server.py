@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from servers import free_port
 from services.mailsort.imap import encode_folder_name
 
 USER = "kai-test"
@@ -34,12 +35,6 @@ def dovecot_binary() -> str | None:
 
 def openssl_binary() -> str | None:
     return shutil.which("openssl")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run(*args: str, cwd: Path) -> None:
@@ -217,7 +212,7 @@ def start_dovecot() -> DovecotServer:
     if os.getuid() == 0:
         nobody = pwd.getpwnam("nobody")
         os.chown(home, nobody.pw_uid, nobody.pw_gid)
-    imaps_port, imap_port = _free_port(), _free_port()
+    imaps_port, imap_port = free_port(), free_port()
     conf = root / "dovecot.conf"
     conf.write_text(_config(root, imaps_port, imap_port), encoding="utf-8")
     output = (root / "dovecot.out").open("wb")

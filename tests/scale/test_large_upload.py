@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import wave
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import KAI, worker_env
 
+from servers import free_port
 from services.common import auth
 from services.common.config import Settings
 from services.common.db import Database
@@ -52,9 +52,7 @@ def _peak_rss_mib(pid: int) -> float:
 @pytest.fixture
 def api_server(queued_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``kai serve`` in its own process, jobs going to Redis (so nothing but the upload runs in it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = worker_env(queued_settings, queued_settings.data_dir) | {"KAI_MAX_UPLOAD_MB": str(2 * UPLOAD_MB)}
     log = (tmp_path / "api.log").open("w")
     server = subprocess.Popen(
