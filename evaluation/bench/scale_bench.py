@@ -589,15 +589,16 @@ def wait_until_serving(base_url: str, server: subprocess.Popen[bytes], timeout: 
 
 
 def log_problems(log_path: Path, keep: int = 20) -> list[str]:
-    """The last warnings and errors of a ``kai serve`` log (JSON lines; anything else is kept as is)."""
+    """The last warnings and errors of a ``kai serve`` log (JSON lines): message, exception's last line."""
     problems = []
     for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            level = json.loads(line).get("level", "")
-        except (json.JSONDecodeError, AttributeError):
-            level = "" if line.startswith("INFO") else "?"
-        if level not in ("INFO", "DEBUG", ""):
-            problems.append(line[:500])
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # uvicorn's own start-up lines
+        if record.get("level") in ("WARNING", "ERROR", "CRITICAL"):
+            error = (record.get("exception") or "").strip().splitlines()[-1:]
+            problems.append(" — ".join([record.get("message", "").strip(), *error])[:500])
     return problems[-keep:]
 
 
