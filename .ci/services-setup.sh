@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs and starts Debian's redis-server and PostgreSQL on loopback for the scale tests (tests/scale/) and
-# validates docker-compose.yml with Debian's docker-compose (no Docker engine runs here: validated, not run).
+# Installs and starts Debian's redis-server and PostgreSQL on loopback for the scale tests (tests/scale/) and the
+# scale benchmark (which also needs wrk), and validates docker-compose.yml with Debian's docker-compose (no Docker
+# engine runs here: validated, not run).
 # Idempotent: installs only what is missing, starts only what is down, creates the test role and database once.
 # The tests find them at KAI_TEST_REDIS_URL (default in tests/servers.py) and KAI_TEST_DATABASE_URL (Makefile).
 set -euo pipefail
@@ -16,6 +17,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the scale benchmark's load generator
 if [ ${#missing[@]} -gt 0 ]; then
     LOG=$(mktemp)
     if ! { $SUDO apt-get update -qq \
