@@ -54,6 +54,8 @@ done
 if [ "$(as_postgres psql -qAtc "SELECT 1 FROM pg_roles WHERE rolname = 'kai'")" != "1" ]; then
     as_postgres psql -qc "CREATE ROLE kai LOGIN PASSWORD 'kai' CREATEDB"
 fi
+# The tests drop their databases WITH (FORCE), which must also end an autovacuum worker busy in them.
+as_postgres psql -qc "GRANT pg_signal_backend TO kai"
 if [ "$(as_postgres psql -qAtc "SELECT 1 FROM pg_database WHERE datname = 'kai_test'")" != "1" ]; then
     as_postgres psql -qc "CREATE DATABASE kai_test OWNER kai"
 fi

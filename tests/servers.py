@@ -36,7 +36,8 @@ def create_database(server: URL, name: str, template: str | None = None) -> URL:
     """Create database ``name`` on the PostgreSQL server of ``server`` (a copy of ``template``); its URL."""
     engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        suffix = f" TEMPLATE {template}" if template else ""
+        # FILE_COPY: ten times faster than the default WAL_LOG for a small template (PostgreSQL ≥ 15).
+        suffix = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
         connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
     engine.dispose()
     return server.set(database=name)
