@@ -82,10 +82,17 @@ def prepare_bundled_whisper(cache_dir: Path) -> Path:
     return target
 
 
+def configured_whisper_dir(settings: Settings) -> Path:
+    """Where the configured Whisper model is (or will be, once prepared); nothing is checked or written."""
+    if settings.whisper_model:
+        return Path(settings.whisper_model).expanduser()
+    return settings.resolved_model_cache_dir / BUNDLED_WHISPER_NAME
+
+
 def whisper_model_dir(settings: Settings) -> Path:
     """The CTranslate2 Whisper folder to use: ``KAI_WHISPER_MODEL`` if set, else the bundled base model."""
     if settings.whisper_model:
-        path = Path(settings.whisper_model).expanduser()
+        path = configured_whisper_dir(settings)
         if not (path / "model.bin").is_file():
             raise ConfigurationError(
                 f"KAI_WHISPER_MODEL={settings.whisper_model} is not a CTranslate2 Whisper folder "

@@ -328,8 +328,8 @@ class CollectionIndex:
     @classmethod
     def load(cls, folder: Path) -> CollectionIndex:
         """The version ``CURRENT`` names (or ``folder`` itself when it is a version folder)."""
-        pointer = folder / POINTER
-        version_dir = folder / pointer.read_text(encoding="utf-8").strip() if pointer.exists() else folder
+        version = current_version(folder)
+        version_dir = folder / version if version else folder
         meta_path = version_dir / "meta.json"
         if not meta_path.is_file():
             raise FileNotFoundError(f"{folder}: no search index here (run the ingest first)")
@@ -377,6 +377,18 @@ def _fsync_tree(folder: Path) -> None:
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
     _fsync_dir(folder)
+
+
+def current_version(folder: Path) -> str | None:
+    """The version an index folder's ``CURRENT`` names; None before the first ingest."""
+    pointer = folder / POINTER
+    return pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
+
+
+def has_complete_index(folder: Path) -> bool:
+    """Whether ``CURRENT`` names a complete version (its meta.json is written last); reads nothing else."""
+    version = current_version(folder)
+    return version is not None and (folder / version / "meta.json").is_file()
 
 
 def _remove_old_versions(folder: Path, keep: set[str]) -> None:

@@ -27,7 +27,7 @@ from services.chatbot.answer import (
     validated_llm_answer,
 )
 from services.chatbot.chunking import chunk_document
-from services.chatbot.index import CollectionIndex, analyze
+from services.chatbot.index import CollectionIndex, analyze, current_version
 from services.chatbot.ingest import LOADERS, IngestError, load_document, load_folder
 from services.chatbot.retrieval import RetrievalConfig, query_terms, search, should_abstain
 from services.chatbot.types import Chunk, SourceDocument
@@ -106,14 +106,9 @@ def _cached_index(folder: str, version: str) -> CollectionIndex:
     return CollectionIndex.load(Path(folder))
 
 
-def _current_version(folder: Path) -> str | None:
-    pointer = folder / "CURRENT"
-    return pointer.read_text().strip() if pointer.exists() else None
-
-
 def load_index(settings: Settings, collection: str) -> CollectionIndex | None:
     folder = store.index_dir(settings.resolved_storage_dir, collection)
-    version = _current_version(folder)
+    version = current_version(folder)
     return _cached_index(str(folder), version) if version else None
 
 

@@ -99,6 +99,15 @@ class JobContext:
         if not changed:
             raise JobCancelled(self.job_id)
 
+    def requeue(self) -> None:
+        """Put the job back in the queue (the runner is shutting down), unless it is no longer ours."""
+        with self.db.session() as session:
+            session.execute(
+                update(Job)
+                .where(self._owned())
+                .values(status=JobStatus.QUEUED, message="Afbrudt; genoptages ved næste start")
+            )
+
     def finish(
         self, session: Session, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
@@ -207,12 +216,7 @@ def execute_job(
         log.info("Job cancelled or taken over", extra={"job_id": job_id})
         return JobStatus.CANCELLED
     except JobInterrupted:
-        with db.session() as session:
-            session.execute(
-                update(Job)
-                .where(context._owned())
-                .values(status=JobStatus.QUEUED, message="Afbrudt; genoptages ved næste start")
-            )
+        context.requeue()
         return JobStatus.QUEUED
     except KaiError as exc:
         return _finish_unless_finished(context, error=exc.message)

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from prometheus_client import (
@@ -42,9 +41,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models.registry import BUNDLED_WHISPER_NAME
+from models.registry import configured_whisper_dir
 from services.chatbot import store as chat_store
-from services.chatbot.index import POINTER
+from services.chatbot.index import has_complete_index
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.jobs import FINISHED, Job, JobStatus
@@ -417,28 +416,17 @@ def check_models(db: Database, settings: Settings) -> Check:
 
 def _whisper_problems(settings: Settings) -> list[str]:
     # model.bin is moved into place last when the bundled model is joined: present means prepared.
-    if settings.whisper_model:
-        folder = Path(settings.whisper_model).expanduser()
-    else:
-        folder = settings.resolved_model_cache_dir / BUNDLED_WHISPER_NAME
+    folder = configured_whisper_dir(settings)
     if (folder / "model.bin").is_file():
         return []
     return [f"Whisper-modellen er ikke klargjort i {folder} (kør `kai prepare-models`)."]
-
-
-def _index_present(folder: Path) -> bool:
-    """An index folder whose CURRENT names a complete version (meta.json is written last)."""
-    pointer = folder / POINTER
-    if not pointer.is_file():
-        return False
-    return (folder / pointer.read_text(encoding="utf-8").strip() / "meta.json").is_file()
 
 
 def _index_problems(db: Database, settings: Settings) -> list[str]:
     with db.session() as session:
         names = [collection.name for collection in chat_store.list_collections(session)]
     root = settings.resolved_storage_dir
-    missing = [name for name in names if not _index_present(chat_store.index_dir(root, name))]
+    missing = [name for name in names if not has_complete_index(chat_store.index_dir(root, name))]
     return [f"Søgeindeks mangler for vejledningssamlingerne: {', '.join(missing)}."] if missing else []
 
 
