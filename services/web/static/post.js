@@ -4,7 +4,6 @@
 "use strict";
 
 (function () {
-  const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
   const statusRegion = document.getElementById("post-status");
   const labelsHolder = document.querySelector("[data-status-labels]");
   const statusLabels = labelsHolder ? JSON.parse(labelsHolder.dataset.statusLabels) : {};
@@ -16,27 +15,7 @@
   }
 
   // A JSON API call; a refusal throws an Error carrying the API's Danish message.
-  async function callApi(method, url, body) {
-    const headers = { "X-CSRF-Token": csrfToken, Accept: "application/json" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-    }
-    const response = await fetch(url, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (response.status === 204) {
-      return null;
-    }
-    const payload = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const detail = typeof payload.detail === "string" ? payload.detail : "";
-      throw new Error(detail || `Serveren svarede ${response.status}.`);
-    }
-    return payload;
-  }
+  const callApi = window.kai.api;
 
   // While a request runs, its buttons say so and a second press is ignored. They are marked, not disabled:
   // disabling the focused button would drop a keyboard user's focus.

@@ -9,38 +9,11 @@
   const OPEN_REVIEW_DELAY_MS = 1200; // let "100 %" be seen (and heard) before the review page opens
   const IDLE_LIMIT_MS = 60_000; // no interaction for this long stops the review clock (unless audio plays)
   const MAX_TICK_MS = 5_000; // a longer gap (sleep, throttled timer) is not counted as review time
-  const NETWORK_ERROR = "Serveren kunne ikke nås. Tjek forbindelsen, og prøv igen.";
-
-  class ApiError extends Error {}
-
-  const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  const { ApiError, NETWORK_ERROR, csrfToken, errorText: detailOf } = window.kai;
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const httpError = (status) => `Serveren svarede med en fejl (HTTP ${status}). Prøv igen.`;
 
-  /** The API's Danish message of a failed answer ({"detail": "..."}), or a general one. */
-  function detailOf(body, status) {
-    return body && typeof body.detail === "string" ? body.detail : httpError(status);
-  }
-
-  /** fetch() against the minutes API with the CSRF header; the JSON answer (null for 204). */
-  async function api(method, path, body) {
-    const init = { method, headers: { "X-CSRF-Token": csrfToken() }, credentials: "same-origin" };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(API + path, init);
-    } catch {
-      throw new ApiError(NETWORK_ERROR);
-    }
-    if (!response.ok) {
-      const answer = await response.json().catch(() => null);
-      throw new ApiError(detailOf(answer, response.status));
-    }
-    return response.status === 204 ? null : response.json();
-  }
+  /** A call to the minutes API (``path`` under /api/minutes/meetings); the JSON answer or an ApiError. */
+  const api = (method, path, body) => window.kai.api(method, API + path, body);
 
   /** POST the upload form. XMLHttpRequest rather than fetch(): only it reports upload progress. */
   function uploadRecording(formData, onProgress) {

@@ -13,7 +13,6 @@
   const newButton = document.getElementById("ny-samtale");
   const errorBox = document.getElementById("spoerg-fejl");
   const status = document.getElementById("spoerg-status");
-  const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   const SVG_NS = "http://www.w3.org/2000/svg";
   const THUMB_PATH =
     "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
@@ -33,27 +32,7 @@
     return element("span", "visually-hidden", text);
   }
 
-  async function postJson(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
-      credentials: "same-origin",
-      body: JSON.stringify(body),
-    });
-    if (response.ok) return response.status === 204 ? null : response.json();
-    throw new Error(await errorMessage(response));
-  }
-
-  async function errorMessage(response) {
-    if (response.status === 401) return "Du er blevet logget ud. Genindlæs siden og log ind igen.";
-    try {
-      const body = await response.json();
-      if (typeof body.detail === "string") return body.detail;
-    } catch (ignored) {
-      // Not JSON (a proxy's error page): fall through to the generic message.
-    }
-    return `Der opstod en fejl (HTTP ${response.status}). Prøv igen.`;
-  }
+  const postJson = (url, body) => window.kai.api("POST", url, body);
 
   // "Text [1] more [2]" → text nodes and links to the numbered citations of this turn.
   function answerParagraph(text, turn, citationCount) {
