@@ -14,7 +14,7 @@ from services.common import auth
 from services.common.deps import DatabaseDep, SettingsDep
 from services.mailsort import service
 from services.mailsort.store import MailStatus
-from services.web.rendering import danish_time, page_access, render
+from services.web.rendering import page_access, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +48,6 @@ def _models_context(db: DatabaseDep) -> dict[str, object]:
         "overview": service.model_overview(db),
         "compared_metrics": COMPARED_METRICS,
         "percent": percent,
-        "when": danish_time,
     }
 
 
