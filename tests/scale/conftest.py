@@ -14,7 +14,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from servers import TEST_REDIS_URL, unavailable
+from services.common import auth
 from services.common.config import Settings
+from services.common.db import Database
 
 KAI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kai"
 
@@ -59,6 +61,14 @@ def worker_env(settings: Settings, local_dir: Path) -> dict[str, str]:
         "KAI_JOB_HEARTBEAT_SECONDS": str(settings.job_heartbeat_seconds),
         "KAI_LOG_FORMAT": "text",
     }
+
+
+@pytest.fixture
+def api_headers(db: Database) -> dict[str, str]:
+    """The Authorization header of a staff member's API token (every role may upload recordings)."""
+    auth.add_user(db, "referent", auth.Role.MEDARBEJDER)
+    _, secret = auth.create_token(db, "referent", label="tests")
+    return {"Authorization": f"Bearer {secret}"}
 
 
 StartWorker = Callable[..., subprocess.Popen[str]]

@@ -16,9 +16,7 @@ import pytest
 from conftest import KAI, worker_env
 
 from servers import free_port
-from services.common import auth
 from services.common.config import Settings
-from services.common.db import Database
 
 UPLOAD_MB = 64
 SAMPLE_RATE = 16_000
@@ -80,14 +78,11 @@ def api_server(queued_settings: Settings, tmp_path: Path) -> Iterator[tuple[str,
 
 
 def test_upload_is_streamed_to_disk(
-    api_server: tuple[str, int], queued_settings: Settings, db: Database, tmp_path: Path
+    api_server: tuple[str, int], queued_settings: Settings, api_headers: dict[str, str], tmp_path: Path
 ) -> None:
     url, pid = api_server
-    auth.add_user(db, "referent", auth.Role.MEDARBEJDER)
-    _, secret = auth.create_token(db, "referent", label="tests")
     recording = _recording(tmp_path / "byraadsmoede.wav", UPLOAD_MB)
-    headers = {"Authorization": f"Bearer {secret}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+    with httpx.Client(base_url=url, headers=api_headers, timeout=120) as client:
         # Warm up with a one-minute recording: routes, database, audio decoder.
         assert _upload(client, _recording(tmp_path / "kort.wav", 1)).status_code == 202
         before = _peak_rss_mib(pid)

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from rq.job import Job as QueuedJob
 from sqlalchemy import select
 
-from services.common import auth
 from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database
@@ -29,11 +28,9 @@ JOB_TIMEOUT_S = 240.0
 
 
 @pytest.fixture
-def api(queued_settings: Settings, db: Database) -> Iterator[TestClient]:
+def api(queued_settings: Settings, api_headers: dict[str, str]) -> Iterator[TestClient]:
     """The API with KAI_REDIS_URL set: it only enqueues; nothing runs jobs in its process."""
-    auth.add_user(db, "referent", auth.Role.MEDARBEJDER)
-    _, secret = auth.create_token(db, "referent", label="tests")
-    with TestClient(create_app(queued_settings), headers={"Authorization": f"Bearer {secret}"}) as client:
+    with TestClient(create_app(queued_settings), headers=api_headers) as client:
         yield client
 
 
