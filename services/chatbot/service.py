@@ -10,6 +10,7 @@ import shutil
 import statistics
 import time
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -318,9 +319,11 @@ class Answer:
 
 
 def _validated_question(question: str) -> str:
-    question = question.strip()
-    if not question:
-        raise InvalidInput("Spørgsmålet er tomt.")
+    # Control and format characters (NUL, escapes, zero-width marks) carry no meaning for retrieval and
+    # must not reach the stored question or the content-gap page.
+    question = "".join(ch for ch in question if ch.isspace() or unicodedata.category(ch)[0] != "C").strip()
+    if not any(ch.isalnum() for ch in question):
+        raise InvalidInput("Spørgsmålet er tomt: skriv det med ord (bogstaver eller tal), ikke kun tegn.")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidInput(f"Spørgsmålet er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}).")
     return question

@@ -13,8 +13,16 @@ from datetime import date
 
 CPR_MASK = "[CPR]"
 
-# DDMMYY-XXXX or DDMMYYXXXX, not glued to other digits (so account or phone numbers do not match halfway).
-_CPR_PATTERN = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})-?(\d{4})(?![\d-])")
+# DDMMYYXXXX, or with one dash, en dash or (no-break) space after the date as people type it
+# ("CPR-0707614285", "070761 4285", "070761-4285-"); not glued to other digits, directly or by a dash, so
+# account, case (2024-010190-1234) and phone numbers do not match halfway.
+_CPR_PATTERN = re.compile(
+    r"(?<!\d)(?<!\d[-\u2013])(\d{2})(\d{2})(\d{2})[-\u2013 \u00a0]?(\d{4})(?!\d)(?![-\u2013]\d)"
+)
+# kai's own ids (uuid4, 32 hex digits or dashed): about 1 in 900 holds ten digits that read as a CPR number.
+_GENERATED_ID = re.compile(
+    r"(?<![0-9A-Fa-f])(?:[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})(?![0-9A-Fa-f])"
+)
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,11 @@ def _birth_date(day: str, month: str, year2: str, serial: str) -> date | None:
 
 def find_cpr_numbers(text: str) -> list[CprMatch]:
     """CPR numbers in ``text``: ten digits (optionally DDMMYY-XXXX) whose first six form a real date."""
+    ids = [m.span() for m in _GENERATED_ID.finditer(text)]
     matches = []
     for m in _CPR_PATTERN.finditer(text):
         born = _birth_date(*m.groups())
-        if born is not None:
+        if born is not None and not any(start <= m.start() and m.end() <= end for start, end in ids):
             matches.append(CprMatch(m.start(), m.end(), born))
     return matches
 

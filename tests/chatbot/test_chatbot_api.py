@@ -78,12 +78,24 @@ def test_staff_may_not_read_the_law_collection(
         ({"collection": "it-help"}, 422),
     ],
 )
-def test_bad_questions(
+def test_bad_requests(
     shipped_client: TestClient, headers: dict[Role, dict[str, str]], body: dict, status: int
 ) -> None:
     response = shipped_client.post("/api/chat/ask", json=body, headers=headers[Role.ADMIN])
     assert response.status_code == status
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("question", ["😀🎉👍", "\x00\x01\x1b\x7f", "\u200b\u200d  \ufeff", "?!… 🙂"])
+def test_a_question_without_words_is_refused_and_not_stored(
+    shipped_client: TestClient, headers: dict[Role, dict[str, str]], question: str
+) -> None:
+    admin = headers[Role.ADMIN]
+    gaps_before = shipped_client.get("/api/chat/gaps", headers=admin).json()
+    response = shipped_client.post("/api/chat/ask", json={"question": question}, headers=admin)
+    assert response.status_code == 422
+    assert "bogstaver eller tal" in response.json()["detail"]
+    assert shipped_client.get("/api/chat/gaps", headers=admin).json() == gaps_before
 
 
 def test_guide_citations_link_to_a_served_source(

@@ -13,6 +13,12 @@ from services.common.privacy import CprMaskingFilter, contains_cpr, find_cpr_num
         ("født 290200-4123", "2000-02-29"),  # 7th digit 4, year 00 → 2000, a leap year
         ("311299-0123", "1999-12-31"),
         ("010158-5123", "1858-01-01"),  # 7th digit 5-8 and year > 57 → 1800s
+        # Variants people type, each seen unmasked in kai before (issue 11, finding 5).
+        ("CPR-0707614285", "1961-07-07"),
+        ("cpr.nr. 070761 4285 i sagen", "1961-07-07"),
+        ("barnet 070761-4285- mor", "1961-07-07"),
+        ("070761\u00a04285", "1961-07-07"),  # a no-break space from a word processor
+        ("070761–4285", "1961-07-07"),  # an en dash
     ],
 )
 def test_valid_cpr_numbers_are_found_with_their_birth_date(text: str, born: str) -> None:
@@ -31,6 +37,13 @@ def test_valid_cpr_numbers_are_found_with_their_birth_date(text: str, born: str)
         "tlf. 12345678",  # eight digits
         "konto 12345678901",  # eleven digits: not a CPR number
         "sag 2024-010190-1234",  # glued to other digits with a dash
+        "sag 010190-1234-2024",  # the same, on the other side
+        "mødet 2026-12-06 kl. 10.30",  # ISO date
+        "tlf. 70 70 12 34 eller +45 43 59 10 00",  # phone numbers
+        "beløb 1.234.567,00 kr. og 120000 kr.",  # amounts
+        "ref 4c1d2e3f0707614285abcdef01234567",  # kai's own id (uuid4().hex) with ten digits inside
+        "ref 0707614285abcdef0123456789abcdef",  # ... also at its start
+        "id 12345678-0707-4614-8285-0123456789ab",  # a dashed uuid
     ],
 )
 def test_invalid_dates_and_other_numbers_are_not_cpr(text: str) -> None:
