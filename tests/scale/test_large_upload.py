@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import KAI, worker_env
 
-from servers import free_port
+from servers import running_kai
 from services.common.config import Settings
 
 UPLOAD_MB = 64
@@ -50,31 +46,9 @@ def _peak_rss_mib(pid: int) -> float:
 @pytest.fixture
 def api_server(queued_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``kai serve`` in its own process, jobs going to Redis (so nothing but the upload runs in it)."""
-    port = free_port()
     env = worker_env(queued_settings, queued_settings.data_dir) | {"KAI_MAX_UPLOAD_MB": str(2 * UPLOAD_MB)}
-    log = (tmp_path / "api.log").open("w")
-    server = subprocess.Popen(
-        [str(KAI), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
-            time.sleep(0.2)
-        yield url, server.pid
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    with running_kai(KAI, env, tmp_path / "api.log") as server:
+        yield server
 
 
 def test_upload_is_streamed_to_disk(
