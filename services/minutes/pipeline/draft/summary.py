@@ -27,8 +27,11 @@ SUMMARY_LLM = "llm"
 
 def extractive_summary(sentences: Sequence[Sentence], max_sentences: int = 3) -> list[str]:
     """The 1-3 most central sentences (closest to the section's TF-IDF centroid), in the order said.
-    Questions and "næste punkt" sentences are only used when nothing else is there."""
-    candidates = [s for s in sentences if is_substantive(s.text)]
+    Questions and "næste punkt" sentences are only used when nothing else is there, short sentences only when
+    no sentence has three content words."""
+    candidates = [s for s in sentences if is_substantive(s.text)] or [
+        s for s in sentences if not is_filler(s.text) and len(content_tokens(s.text)) >= 2
+    ]
     preferred = [s for s in candidates if not TRANSITION.search(s.text) and not is_question(s.text)]
     pool = preferred or candidates
     if not pool:
