@@ -20,6 +20,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,7 @@ def parse_agenda(agenda: Iterable[str]) -> list[AgendaItem]:
     return [AgendaItem(written[i] if usable else i + 1, t) for i, t in enumerate(titles)]
 
 
+@lru_cache(maxsize=65536)
 def _word_match(a: str, b: str) -> float:
     """1 for the same word (up to an inflection ending), 0.5 for a shared compound part, else 0."""
     if a == b:
@@ -104,13 +106,49 @@ def _word_match(a: str, b: str) -> float:
     return 0.5 if len(short) >= 5 and long_[:5] == short[:5] else 0.0
 
 
+def _title_words(title: str) -> list[str]:
+    return [w for w in content_tokens(title) if len(w) >= 3]
+
+
 def title_mention(text: str, title: str) -> float:
     """The share of the title's content words that ``text`` mentions."""
-    title_words = [w for w in content_tokens(title) if len(w) >= 3]
+    title_words = _title_words(title)
     words = set(content_tokens(text))
     if not title_words or not words:
         return 0.0
     return sum(max(_word_match(t, w) for w in words) for t in title_words) / len(title_words)
+
+
+class _TitleMentions:
+    """``title_mention`` for many turns and a few titles: each title word is matched once against the
+    meeting's vocabulary, then a turn only needs set intersections."""
+
+    def __init__(self, titles: Sequence[str], texts: Sequence[str]) -> None:
+        self.titles = [_title_words(t) for t in titles]
+        vocabulary = {w for text in texts for w in content_tokens(text)}
+        wanted = {t for words in self.titles for t in words}
+        self.full: dict[str, set[str]] = {t: set() for t in wanted}
+        self.half: dict[str, set[str]] = {t: set() for t in wanted}
+        for t in wanted:
+            for w in vocabulary:
+                score = _word_match(t, w)
+                if score == 1.0:
+                    self.full[t].add(w)
+                elif score > 0:
+                    self.half[t].add(w)
+
+    def shares(self, text: str) -> list[float]:
+        words = set(content_tokens(text))
+        shares = []
+        for title_words in self.titles:
+            if not title_words or not words:
+                shares.append(0.0)
+                continue
+            got = sum(
+                1.0 if words & self.full[t] else 0.5 if words & self.half[t] else 0.0 for t in title_words
+            )
+            shares.append(got / len(title_words))
+        return shares
 
 
 _MARKERS = re.compile(r"(?i)^(?:(?:godt|okay|ok|så|og|ja|jo|nå|men|mm|andet|tak|fint|videre)\b[\s,.]*)+")
@@ -272,14 +310,15 @@ def alignment_features(meeting: Meeting, items: Sequence[AgendaItem]) -> Alignme
     else:
         sim_turn = window = ahead = behind = np.zeros((n, k_count))
     announced_at: dict[int, int] = {}
+    titles = _TitleMentions([item.title for item in items], texts)
     index = {name: j for j, name in enumerate(EMISSION)}
     for i, turn in enumerate(turns):
         text = turn.text
         found = cues(text)
         named = named_items(text, items)
         transition = bool(TRANSITION.search(text))
-        mentions = [title_mention(text, item.title) for item in items]
-        opening = _opening(text, meeting.names)
+        mentions = titles.shares(text)
+        opening = titles.shares(_opening(text, meeting.names))
         best = float(window[i].max()) if k_count else 0.0
         best_ahead = float(ahead[i].max()) if k_count else 0.0
         position = i / max(1, n - 1)
@@ -301,7 +340,7 @@ def alignment_features(meeting: Meeting, items: Sequence[AgendaItem]) -> Alignme
             if k in named:
                 row[index["named_announced" if named[k] else "named_mentioned"]] = 1.0
             row[index["title_mention"]] = mentions[k] if mentions[k] >= 0.5 else 0.0
-            announced = transition or bool(named) or title_mention(opening, items[k].title) >= 0.5
+            announced = transition or bool(named) or opening[k] >= 0.5
             if mentions[k] >= 0.5 and announced:
                 row[index["title_announced"]] = mentions[k]
             row[index["order_distance"]] = -abs(position - (k + 0.5) / k_count)

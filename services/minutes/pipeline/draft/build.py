@@ -84,9 +84,11 @@ def build_minutes_draft(
     else:
         keywords = topic_keywords(sentence_groups[1:])
         headers = [(0, "")] + [(i + 1, mask_cpr(topic_title(i + 1, kw))) for i, kw in enumerate(keywords)]
-    rows = {
-        kind: meeting_features(meeting, ngrams=models.uses_ngrams(kind)) for kind in ("decision", "action")
+    kinds = ("decision", "action")
+    by_ngrams = {
+        ngrams: meeting_features(meeting, ngrams=ngrams) for ngrams in {models.uses_ngrams(k) for k in kinds}
     }
+    rows = {kind: by_ngrams[models.uses_ngrams(kind)] for kind in kinds}
     decisions = find_decisions(
         meeting, models.decision.probabilities(rows["decision"]), models.decision.threshold, states
     )

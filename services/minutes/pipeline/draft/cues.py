@@ -9,6 +9,7 @@ Each cue is a name and a pattern over the lower-cased turn; ``cues`` gives the n
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Verbs of tasks people take on at work (infinitive stems; the present tense adds -r: "sende"/"sender").
 TASK_VERBS = (
@@ -217,10 +218,15 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def cues(text: str) -> set[str]:
+def cues(text: str) -> frozenset[str]:
     """The names of the cues ``text`` matches."""
+    return _cues(text)
+
+
+@lru_cache(maxsize=16384)
+def _cues(text: str) -> frozenset[str]:
     normal = normalise(text)
-    return {name for name, pattern in _COMPILED.items() if pattern.search(normal)}
+    return frozenset(name for name, pattern in _COMPILED.items() if pattern.search(normal))
 
 
 def cue_span(name: str, text: str) -> tuple[int, int] | None:

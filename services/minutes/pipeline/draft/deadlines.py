@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from services.common.danish import MONTHS, WEEKDAYS
 from services.minutes.pipeline.draft.words import ORDINALS, spoken_number, spoken_ordinal
@@ -310,6 +311,11 @@ _MARKED = re.compile(rf"(?i)^(?:{_PREP}|i\s|om\s|lige\s|efter\s|næste\s|primo|u
 
 def find_deadlines(text: str, ctx: DateContext) -> list[Deadline]:
     """Every deadline expression in ``text``, in order; where two overlap the longer one is kept."""
+    return list(_find_deadlines(text, ctx))
+
+
+@lru_cache(maxsize=16384)
+def _find_deadlines(text: str, ctx: DateContext) -> tuple[Deadline, ...]:
     found: list[tuple[int, int, re.Match[str], object]] = []
     for pattern, resolve in _EXPRESSIONS:
         for m in pattern.finditer(text):
@@ -326,7 +332,7 @@ def find_deadlines(text: str, ctx: DateContext) -> list[Deadline]:
         phrase = m.group(0).strip()
         value = resolved.isoformat() if resolved else phrase
         deadlines.append(Deadline(m.start(), m.end(), phrase, value, bool(_MARKED.match(phrase))))
-    return deadlines
+    return tuple(deadlines)
 
 
 def find_deadline(

@@ -54,7 +54,7 @@ def _addressed(turn: Turn, meeting: Meeting) -> list[str]:
 
 
 def _turn_flags(turn: Turn, meeting: Meeting) -> set[str]:
-    flags = cues(turn.text)
+    flags = set(cues(turn.text))
     if "question_word" in flags or "yes_no_question" in flags:
         flags.add("question")
     if meeting.chair and turn.speaker == meeting.chair:

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 # A role written with a name ("Mette Hansen (formand)", "Mette Hansen, mødeleder") that makes her the chair.
 _CHAIR_ROLE = re.compile(r"(?i)\b(?:formand|formanden|mødeleder|ordstyrer|forperson|chair)\b")
@@ -54,15 +55,20 @@ class NameIndex:
         escaped = (re.escape(v) for v in sorted(self.variants, key=len, reverse=True))
         return "(?-i:" + "|".join(escaped) + ")"
 
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        alternation = self.alternation()
+        if alternation is None:
+            return None
+        return re.compile(rf"(?<!{_NAME_CHARS}){alternation}s?(?!{_NAME_CHARS})")
+
     def mentions(self, text: str) -> list[tuple[int, str]]:
         """(position, full name) of each participant mentioned in ``text``, in order; a genitive ("Bos
         forslag") counts too."""
-        alternation = self.alternation()
-        if alternation is None:
+        if self._pattern is None:
             return []
-        pattern = rf"(?<!{_NAME_CHARS}){alternation}s?(?!{_NAME_CHARS})"
         found = []
-        for m in re.finditer(pattern, text):
+        for m in self._pattern.finditer(text):
             said = m.group(0)
             name = self.variants.get(said) or self.variants.get(said[:-1])
             if name:
