@@ -206,9 +206,7 @@ SUMMARY_FIGURES = (
     ),
     (
         "not-decisions reported",
-        lambda s: (
-            f"{s['not_decisions']['reported']} of {s['not_decisions']['total']} ({s['not_decisions']['share']:.0%})"
-        ),
+        lambda s: "{reported} of {total} ({share:.0%})".format(**s["not_decisions"]),
     ),
 )
 COLUMNS = (
