@@ -87,7 +87,10 @@ def action_owners(index: int, meeting: Meeting) -> Owners:
     following = turns[index + 1] if index + 1 < len(turns) else None
     if following is not None and following.speaker and following.speaker != turn.speaker:
         after = cues(following.text)
-        if {"accept", "commit_first_person", "commit_we", "agree"} & after:
+        # The next speaker takes it on: "det gør jeg", "jeg sender …", or a "ja, …" from someone other than
+        # the chair (the chair's "godt" closes the point rather than taking on a task).
+        agrees = "agree" in after and following.speaker != meeting.chair
+        if {"accept", "commit_first_person", "commit_we"} & after or agrees:
             return Owners((following.speaker,), "took_on")
     return Owners((turn.speaker,), "speaker")
 

@@ -52,8 +52,12 @@ def _statement(text: str) -> str:
 
 
 def _proposal(index: int, meeting: Meeting, states: Sequence[int]) -> str | None:
-    """The latest proposal before turn ``index`` under the same agenda item."""
+    """The latest proposal before turn ``index`` under the same agenda item; without a proposal cue, the
+    latest substantial turn that shares a word with the settling turn ("så tager vi Konica"), else the latest
+    substantial turn."""
     turns = meeting.turns
+    settling = set(content_tokens(turns[index].text))
+    sharing = None
     fallback = None
     for j in range(index - 1, max(-1, index - 1 - _LOOK_BACK), -1):
         if states and states[j] != states[index]:
@@ -64,9 +68,13 @@ def _proposal(index: int, meeting: Meeting, states: Sequence[int]) -> str | None
             if len(content_tokens(statement)) >= _MIN_CONTENT:
                 return statement
         asks = {"question_word", "yes_no_question"} & found
-        if fallback is None and len(content_tokens(turns[j].text)) >= 2 * _MIN_CONTENT and not asks:
-            fallback = _statement(turns[j].text)
-    return fallback
+        words = content_tokens(turns[j].text)
+        if len(words) >= 2 * _MIN_CONTENT and not asks:
+            if sharing is None and settling & set(words):
+                sharing = _statement(turns[j].text)
+            if fallback is None:
+                fallback = _statement(turns[j].text)
+    return sharing or fallback
 
 
 def decision_text(index: int, meeting: Meeting, states: Sequence[int] = ()) -> str:

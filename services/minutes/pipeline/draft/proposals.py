@@ -3,10 +3,11 @@ them out.
 
 The model sees the turns numbered as in the transcript and answers with JSON items, each citing the segment
 it was said in. A proposal is kept when that segment exists, when enough of its words were said there (or,
-for a decision, in the turn before: a "så gør vi det" settles the proposal said just before it), and when
-the draft does not already hold an item of its kind within one segment. Owner and deadline are read from the
-transcript as for the draft's own items; the model's owner is used only when it is a participant named in or
-speaking around the cited turn. Any failure of the model leaves the draft as it was.
+for a decision, in the two turns before: a "så gør vi det" settles a proposal said just before it), and when
+the draft does not already hold an item of its kind within one segment (for an action: with the same owner).
+Owner and deadline are read from the transcript as for the draft's own items; the model's owner is used only
+when it is a participant named in or speaking around the cited turn. Any failure of the model leaves the
+draft as it was.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 SUPPORT_THRESHOLD = 0.5  # share of a proposal's content words that must have been said in its segment(s)
 _CHUNK_TURNS = 120  # turns per request, so a long meeting fits the model's context
 _STEM = 5  # words compare by their first letters, so "godkendt" supports "godkendes"
+_PROPOSAL_TURNS = 2  # turns before a decision's segment whose words also support it (what it settles)
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,8 @@ def _supported(proposal: Proposal, meeting: Meeting) -> bool:
     if not 0 <= i < len(turns):
         return False
     said = turns[i].text
-    if proposal.kind == "decision" and i > 0:
-        said = f"{turns[i - 1].text} {said}"
+    if proposal.kind == "decision":
+        said = " ".join(t.text for t in turns[max(0, i - _PROPOSAL_TURNS) : i + 1])
     return support(proposal.text, said) >= SUPPORT_THRESHOLD
 
 
@@ -137,27 +139,31 @@ def add_proposals(
         # The type only: messages of arbitrary exceptions may quote the transcript.
         log.warning("LLM proposals failed (%s); keeping the draft's own items", type(exc).__name__)
         return decisions, actions
-    taken = {
-        "decision": [position.get(d.segment, -9) for d in decisions],
-        "action": [position.get(a.segment, -9) for a in actions],
-    }
+    # What the draft holds already: decisions by turn, actions by (turn, owner); a proposal within one turn of
+    # one of its kind (and, for an action, the same owner) is the same item.
+    taken_decisions = [position.get(d.segment, -9) for d in decisions]
+    taken_actions = [(position.get(a.segment, -9), a.who) for a in actions]
     decisions, actions = list(decisions), list(actions)
     for proposal in proposals:
-        if not _supported(proposal, meeting) or any(
-            abs(proposal.segment - j) <= 1 for j in taken[proposal.kind]
-        ):
+        if not _supported(proposal, meeting):
             continue
         turn = meeting.turns[proposal.segment]
-        taken[proposal.kind].append(proposal.segment)
         if proposal.kind == "decision":
+            if any(abs(proposal.segment - j) <= 1 for j in taken_decisions):
+                continue
+            taken_decisions.append(proposal.segment)
             text = mask_cpr(clean_sentence(proposal.text))
             decisions.append(
                 Decision(text=text, start=turn.start, speaker=turn.speaker, segment=turn.segment_id)
             )
-        else:
-            item = make_action(proposal.segment, meeting, _owner(proposal, meeting))
-            item.what = mask_cpr(clean_sentence(proposal.text))
-            actions.append(item)
+            continue
+        owner = _owner(proposal, meeting)
+        if any(abs(proposal.segment - j) <= 1 and who == owner for j, who in taken_actions):
+            continue
+        taken_actions.append((proposal.segment, owner))
+        item = make_action(proposal.segment, meeting, owner)
+        item.what = mask_cpr(clean_sentence(proposal.text))
+        actions.append(item)
     decisions.sort(key=lambda d: position.get(d.segment, 0))
     actions.sort(key=lambda a: position.get(a.segment, 0))
     return decisions, actions
