@@ -35,6 +35,10 @@ _FIRST_PERSON = re.compile(
 )
 _YOU_DO = re.compile(r"(?i)^(?:og\s+|så\s+)?du\s+(\w+er)\s+")  # "du sender referatet ud"
 _VERB_FIRST = re.compile(r"(?i)^(\w+er)\s+(?:jeg|vi)\s+")  # "(så) skriver jeg til …"
+# A task for everyone present ("senest den første marts, og det gælder alle sammen").
+_EVERYONE = re.compile(
+    r"(?i)\b(?:det\s+gælder\s+(?:alle|jer\s+alle)|alle\s+skal|i\s+skal\s+alle|hver\s+især)\b"
+)
 _INVERTED = re.compile(r"(?i)^(?:og\s+|så\s+|men\s+)?(?:så|det|den|dem)\s+(\w+)\s+(?:jeg|vi)\s+")
 _ACCEPTANCE_ONLY = re.compile(
     r"(?i)^(?:ja|jo|okay|ok|fint|klart|godt|det\s+er\s+klart|selvfølgelig)?[\s,.]*(?:det|den)?\s*"
@@ -76,10 +80,16 @@ def action_owners(index: int, meeting: Meeting) -> Owners:
     turns = meeting.turns
     turn = turns[index]
     found = cues(turn.text)
+    if _EVERYONE.search(turn.text) and not {"commit_first_person", "accept"} & found:
+        return Owners((None,), "everyone")
     asked = _asked(turn, meeting) if "request" in found else []
-    if asked:
+    commits = [cue_span(c, turn.text) for c in ("commit_first_person", "accept") if c in found]
+    committed_first = (
+        bool(commits) and min(s[0] for s in commits if s) < (cue_span("request", turn.text) or (9999,))[0]
+    )
+    if asked and not committed_first:
         return Owners(tuple(asked), "asked")
-    if "commit_first_person" in found or "accept" in found:
+    if commits:
         return Owners((turn.speaker,), "committed")
     subject = _named_subject(turn, meeting)
     if subject:
@@ -87,10 +97,10 @@ def action_owners(index: int, meeting: Meeting) -> Owners:
     following = turns[index + 1] if index + 1 < len(turns) else None
     if following is not None and following.speaker and following.speaker != turn.speaker:
         after = cues(following.text)
-        # The next speaker takes it on: "det gør jeg", "jeg sender …", or a "ja, …" from someone other than
-        # the chair (the chair's "godt" closes the point rather than taking on a task).
-        agrees = "agree" in after and following.speaker != meeting.chair
-        if {"accept", "commit_first_person", "commit_we"} & after or agrees:
+        # The next speaker takes it on: "det gør jeg", or, when this turn asks for something without naming
+        # anyone, a "ja, …" or "jeg …" from someone other than the chair (whose "godt" closes the point).
+        asks = "request" in found and following.speaker != meeting.chair
+        if "accept" in after or (asks and {"agree", "commit_first_person", "commit_we"} & after):
             return Owners((following.speaker,), "took_on")
     return Owners((turn.speaker,), "speaker")
 
@@ -194,11 +204,19 @@ def action_deadline(index: int, meeting: Meeting, owner: str | None) -> Deadline
     found = in_turn(index)
     if found is not None and found.marked:
         return found
-    for j in (index + 1, index - 1):
-        if 0 <= j < len(turns) and turns[j].speaker in (owner, turns[index].speaker) and j != index:
-            other = in_turn(j)
-            if other is not None and other.marked and ("request" in cues(turns[j].text) or j > index):
-                return other
+    speaker = turns[index].speaker
+    # A reply by the owner ("Karsten, hvornår kan det komme ud" — "senest fredag"), or the request the
+    # owner answers ("Lars, kan du … inden fredag" — "ja, det gør jeg"); never the speaker's next point.
+    if index + 1 < len(turns) and owner and turns[index + 1].speaker == owner != speaker:
+        reply = in_turn(index + 1)
+        if reply is not None and reply.marked:
+            return reply
+    before = turns[index - 1] if index > 0 else None
+    if before is not None and before.speaker != speaker and "request" in cues(before.text):
+        asked = _asked(before, meeting)
+        request = in_turn(index - 1)
+        if request is not None and request.marked and (owner in asked or (not asked and owner == speaker)):
+            return request
     return found
 
 

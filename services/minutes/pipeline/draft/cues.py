@@ -169,6 +169,8 @@ _CUES: dict[str, str] = {
         rf"|\bjeg\s+(?:skal\s+nok|kan\s+godt|kan|vil\s+gerne|vil)\s+(?:\w+\s+)?{TASK_VERB}\b"
         r"|\b(?:det|den|dem)\s+(?:gør|tager|klarer|ordner|når)\s+jeg\b|\bdet\s+kan\s+jeg\s+(?:godt|sagtens)\b"
         r"|\bjeg\s+(?:tager|klarer|ordner)\s+(?:den|det)\b|\bhar\s+jeg\s+(?:det\s+)?klar\b"
+        r"|\bjeg\s+(?:vil\s+gerne\s+)?tilbyde?r?\b|\bdet\s+(?:kan\s+jeg\s+nå|når\s+jeg)\b"
+        r"|\bjeg\s+kommer\s+(?:ud|hjem|forbi|over)\b"
     ),
     "commit_we": (
         rf"\bvi\s+(?:\w+\s+){{0,2}}?{_TASK_PRESENT}\b|\bså\s+{_TASK_PRESENT}\s+vi\b"
@@ -177,7 +179,7 @@ _CUES: dict[str, str] = {
     "request": (
         r"\b(?:kan|vil|gider|kunne|skal)\s+(?:du|i)\b|\bdu\s+(?:skal|må)\b|\bvil\s+du\s+stå\s+for\b"
         rf"|\b{_TASK_PRESENT}\s+du\b|\bdu\s+{_TASK_PRESENT}\b"
-        r"|\bjeg\s+vil\s+(?:gerne\s+)?(?:have|bede)\b|\bhvem\s+(?:tager|sender|gør|står|kan|vil)\b"
+        r"|\bjeg\s+vil\s+(?:gerne\s+)?(?:have|bede)\b|\bvil\s+jeg\s+(?:gerne\s+)?(?:have|bede)\b|\bhvem\s+(?:tager|sender|gør|står|kan|vil)\b"
         r"|\bnogen\s+der\s+(?:vil|kan)\b"
     ),
     "accept": (

@@ -257,7 +257,7 @@ _EXPRESSIONS = [
             _weekday,
         ),
         (
-            r"\b(?:senest\s+|inden\s+|allerede\s+|fra\s+)?(?:i\s+dag|i\s+eftermiddag|i\s+aften|i\s+formiddag"
+            r"(?<!\baf\s)(?<!\bfor\s)\b(?:senest\s+|inden\s+|allerede\s+|fra\s+)?(?:i\s+dag|i\s+eftermiddag|i\s+aften|i\s+formiddag"
             r"|senere\s+i\s+dag|i\s+løbet\s+af\s+dagen|(?:lige|straks|umiddelbart)\s+efter\s+mødet|inden\s+jeg\s+går"
             r"|med\s+det\s+samme|straks)" + _END,
             _today,

@@ -18,6 +18,8 @@ from services.minutes.pipeline.draft.words import tokenize
 Features = dict[str, float]
 
 _CONTEXT = (-2, -1, 1, 2)  # neighbours whose cues count, besides the turn itself
+# Flags that describe the turn itself; a neighbour's length says little about this turn.
+_OWN_ONLY = frozenset({"len_short", "len_mid", "len_long"})
 _PAIRS = (
     ("chair", "close"),
     ("chair", "we_inverted"),
@@ -98,7 +100,7 @@ def meeting_features(meeting: Meeting, *, ngrams: bool = True) -> list[Features]
         for offset in _CONTEXT:
             j = i + offset
             if 0 <= j < n:
-                for flag in flags[j]:
+                for flag in flags[j] - _OWN_ONLY:
                     row[f"{offset:+d}:{flag}"] = 1.0
                 if turns[j].speaker == turn.speaker:
                     row[f"{offset:+d}:same_speaker"] = 1.0
