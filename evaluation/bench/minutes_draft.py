@@ -8,7 +8,7 @@ meeting drafted with weights fitted without it (``python -m evaluation.bench.min
 3. The rule-only draft kai shipped before (commit ``BASELINE_COMMIT``) on the same meetings, exported from
    git and run in a child process (it needs no fitting).
 4. Drafting time of a two-hour meeting (about 1,500 segments, the bundled meetings' turns repeated under a
-   six-item agenda) with the shipped weights: ``build_minutes_draft`` in this process, and the whole
+   five-item agenda) with the shipped weights: ``build_minutes_draft`` in this process, and the whole
    ``kai minutes draft --json`` command.
 """
 
@@ -91,7 +91,7 @@ def baseline_scores(paths: list[Path]) -> dict[str, Any]:
 
 
 def _two_hour_meeting(meetings: list[Any]) -> tuple[Any, list[str], list[str]]:
-    """About two hours of turns (the bundled meetings' segments, repeated) under a six-item agenda."""
+    """About two hours of turns (the bundled meetings' segments, repeated), the first meeting's agenda."""
     from services.minutes.pipeline.types import Segment, Transcript
 
     turns = [s for m in meetings for s in m.data["segments"]]

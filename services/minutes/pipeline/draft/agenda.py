@@ -11,7 +11,7 @@ agenda" (0: opening, small talk, closing) and each item, scored by a linear mode
   of state 0, each also when the turn holds a transition phrase, is said by the chair, or names the item.
 
 The weights are learned with an averaged structured perceptron from labelled meetings (``train``) and shipped
-with the draft's other weights; ``AlignmentWeights.default`` is a hand-set fallback used only when none are.
+with the draft's other weights.
 """
 
 from __future__ import annotations
@@ -238,19 +238,6 @@ class AlignmentWeights:
             tuple(float(data["emission"].get(n, 0.0)) for n in EMISSION),
             tuple(float(data["transition"].get(n, 0.0)) for n in TRANSITION_FEATURES),
         )
-
-    @classmethod
-    def default(cls) -> AlignmentWeights:
-        """Hand-set weights: follow the content, move on a named item or a transition phrase."""
-        emission = dict.fromkeys(EMISSION, 0.0)
-        emission.update(
-            sim_window=1.0, sim_best=0.3, named_announced=2.0, named_mentioned=0.5, title_announced=1.5
-        )
-        emission.update(outside_bias=-0.2, outside_greeting=0.6, outside_filler=0.3, outside_no_content=0.2)
-        transition = dict.fromkeys(TRANSITION_FEATURES, 0.0)
-        transition.update({"stay|always": 0.5, "next|transition": 0.8, "first|transition": 0.8})
-        transition.update(to_named_announced=1.5, to_named_mentioned=0.3)
-        return cls(tuple(emission[n] for n in EMISSION), tuple(transition[n] for n in TRANSITION_FEATURES))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 
 from services.minutes.pipeline.draft.cues import cues, normalise
 from services.minutes.pipeline.draft.deadlines import DateContext, find_deadlines
@@ -140,7 +139,3 @@ def meeting_features(meeting: Meeting, *, ngrams: bool = True) -> list[Features]
                 row[f"w:{gram}"] = row.get(f"w:{gram}", 0.0) + 1.0
         rows.append(row)
     return rows
-
-
-def feature_names(rows: Sequence[Features]) -> set[str]:
-    return {name for row in rows for name in row}

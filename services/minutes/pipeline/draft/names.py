@@ -10,7 +10,6 @@ from functools import cached_property
 
 # A role written with a name ("Mette Hansen (formand)", "Mette Hansen, mødeleder") that makes her the chair.
 _CHAIR_ROLE = re.compile(r"(?i)\b(?:formand|formanden|mødeleder|ordstyrer|forperson|chair)\b")
-_LEADER_ROLE = re.compile(r"(?i)(?:leder|chef)\b")
 _SPEAKER_LABEL = re.compile(r"(?i)taler\s*\d+")
 _NAME_CHARS = r"[\wæøåÆØÅéü-]"
 
@@ -112,8 +111,3 @@ def find_chair(
         return None
     moved = Counter(s for s, t in zip(speakers, transitions, strict=True) if s and t)
     return max(spoken, key=lambda s: (moved[s], spoken[s], s))
-
-
-def is_leader_role(raw: str) -> bool:
-    """A participant written with a leading role ("formand", "teamleder", "centerchef")."""
-    return bool(_CHAIR_ROLE.search(raw) or _LEADER_ROLE.search(raw))
