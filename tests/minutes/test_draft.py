@@ -494,6 +494,8 @@ def test_participants_are_known_by_first_name_and_the_chair_by_role() -> None:
     assert find_chair(["Bo Lind", "Mette Hansen (formand)"], speakers, [False] * 3) == "Mette Hansen"
     assert find_chair(["Bo Lind", "Mette Hansen"], speakers, [False] * 3) == "Bo Lind"
     assert find_chair([], speakers, [False, True, False]) == "Mette Hansen"
+    roles = ["Bo Lind (næstformand)", "Mette Hansen (udvalgsformand)"]
+    assert find_chair(roles, speakers, [False] * 3) == "Mette Hansen"
 
 
 # --- Topics without an agenda ----------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-# A role written with a name ("Mette Hansen (formand)", "Mette Hansen, mødeleder") that makes her the chair.
-_CHAIR_ROLE = re.compile(r"(?i)\b(?:formand|formanden|mødeleder|ordstyrer|forperson|chair)\b")
+# A role written with a name that makes her the chair: "Mette Hansen (udvalgsformand)", "(mødeleder)"; a
+# "næstformand" is not.
+_CHAIR_ROLE = re.compile(r"(?i)(?<!næst)(?:formand|formanden|forperson)\b|\b(?:mødeleder|ordstyrer|chair)\b")
 _SPEAKER_LABEL = re.compile(r"(?i)taler\s*\d+")
 _NAME_CHARS = r"[\wæøåÆØÅéü-]"
 
