@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 
 from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
+from services.common.files import content_response, file_response
 from services.minutes import service
 from services.minutes.pipeline.types import MinutesDraft, Transcript
 from services.minutes.schemas import (
@@ -36,7 +37,7 @@ def create_meeting(
     db: DatabaseDep,
     settings: SettingsDep,
     runner: RunnerDep,
-    file: Annotated[UploadFile, File(description="WAV, MP3, M4A, OGG, FLAC or MP4.")],
+    file: Annotated[UploadFile, File(description="WAV, MP3, M4A, AAC, OGG, OGA, OPUS, FLAC, WEBM or MP4.")],
     title: Annotated[str, Form(max_length=300)] = "Mødereferat",
     meeting_date: Annotated[date | None, Form()] = None,
     participants: Annotated[str | None, Form(description="Names separated by commas.")] = None,
@@ -96,19 +97,16 @@ def get_result(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> Res
 def get_audio(
     principal: PrincipalDep, db: DatabaseDep, settings: SettingsDep, meeting_id: str
 ) -> FileResponse:
-    path, media_type, filename = service.audio_file(db, settings, meeting_id)
-    # Inline: the review page plays it in an <audio> element; FileResponse answers Range requests.
-    return FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline")
+    path, fmt = service.audio_file(db, settings, meeting_id)
+    # Inline: the review page plays it in an <audio> element.
+    return file_response(path, fmt, f"optagelse.{fmt}", inline=True)
 
 
 @router.get("/meetings/{meeting_id}/export/{fmt}")
 def export_meeting(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, fmt: str, version: str = "current"
 ) -> Response:
-    content, media_type, filename = service.export_meeting(db, meeting_id, fmt, version)
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return content_response(*service.export_meeting(db, meeting_id, fmt, version))
 
 
 @router.patch("/meetings/{meeting_id}/transcript", response_model=Transcript)

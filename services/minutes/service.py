@@ -21,11 +21,12 @@ from services.common.auth import Principal
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.files import format_of
 from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
 from services.common.llm import LlmClient
 from services.common.privacy import mask_cpr
 from services.minutes import store
-from services.minutes.pipeline.audio import AudioError, has_sound, probe_audio
+from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
 from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer
 from services.minutes.pipeline.export import minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
@@ -100,6 +101,19 @@ def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequ
         raise InvalidInput("Dagsordenen er tom.")
     request.title = request.title.strip() or "Mødereferat"
     return request
+
+
+def _recording_format(filename: str) -> str:
+    """kai's name for an uploaded recording's format, from its suffix: only audio and video are accepted."""
+    suffix = Path(filename).suffix
+    fmt = suffix.lower().lstrip(".")
+    if fmt not in RECORDING_FORMATS:
+        named = f"«{mask_cpr(suffix)[:20]}»" if suffix else "uden filendelse"
+        accepted = ", ".join(f.upper() for f in RECORDING_FORMATS)
+        raise UnsupportedMediaType(
+            f"En fil {named} kan ikke bruges som optagelse. Upload en lyd- eller videofil: {accepted}."
+        )
+    return fmt
 
 
 def _check_audio(path: Path) -> None:
@@ -233,9 +247,13 @@ def create_meeting(
     request: MeetingRequest,
     actor: Principal | None = None,
 ) -> tuple[store.Meeting, Job]:
-    """Store an uploaded recording, check that it is usable audio, and queue its transcription."""
+    """Store an uploaded recording, check that it is usable audio, and queue its transcription.
+
+    The recording is stored under a name kai chooses, by its format.
+    """
     user = actor.name if actor else None
     request = validate_request(settings, request)
+    fmt = _recording_format(filename)
     meeting = store.Meeting(
         id=uuid.uuid4().hex,
         title=request.title,
@@ -245,8 +263,8 @@ def create_meeting(
         glossary=request.glossary,
         language=request.language,
         num_speakers=request.num_speakers,
-        audio_filename=Path(filename or "optagelse").name[:300],
-        audio_file="audio" + Path(filename or "").suffix.lower()[:10],
+        audio_filename=Path(filename).name[:300],
+        audio_file=f"recording.{fmt}",
         created_by=user,
     )
     folder = store.meeting_dir(settings.resolved_storage_dir, meeting.id)
@@ -331,14 +349,15 @@ def list_meetings(db: Database) -> list[tuple[store.Meeting, Job | None]]:
     return [(meeting, jobs.get(meeting.job_id or "")) for meeting in meetings]
 
 
-def audio_file(db: Database, settings: Settings, meeting_id: str) -> tuple[Path, str, str]:
-    """The stored recording of a meeting: its path, media type and the name it was uploaded with."""
+def audio_file(db: Database, settings: Settings, meeting_id: str) -> tuple[Path, str]:
+    """The stored recording of a meeting and its format."""
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
     path = store.audio_path(settings.resolved_storage_dir, meeting)
     if not path.is_file():
         raise NotFound(f"Optagelsen til mødet {meeting_id} findes ikke længere.")
-    return path, store.audio_media_type(meeting), meeting.audio_filename
+    # A recording stored before kai chose the names may have any suffix: only a recording format counts.
+    return path, format_of(path, RECORDING_FORMATS)
 
 
 def _working_copy(meeting: store.Meeting) -> tuple[Transcript, MinutesDraft]:
@@ -358,7 +377,10 @@ def get_result(db: Database, meeting_id: str) -> tuple[Transcript, MinutesDraft,
 def export_meeting(
     db: Database, meeting_id: str, fmt: str, version: str = "current"
 ) -> tuple[bytes, str, str]:
-    """One export of the meeting: ``version`` is current (working copy), draft (machine) or final."""
+    """One export of the meeting: ``version`` is current (working copy), draft (machine) or final.
+
+    (content, format, file name), as ``render_export``.
+    """
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
     if version == "draft":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import shutil
 import uuid
 from datetime import date, datetime
@@ -54,31 +53,6 @@ def meeting_dir(storage_dir: Path, meeting_id: str) -> Path:
 
 def audio_path(storage_dir: Path, meeting: Meeting) -> Path:
     return meeting_dir(storage_dir, meeting.id) / meeting.audio_file
-
-
-# The formats kai accepts, by stored suffix; fixed here so the answer does not depend on mime.types.
-AUDIO_MEDIA_TYPES = {
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-    ".mp4": "video/mp4",
-}
-
-
-def audio_media_type(meeting: Meeting) -> str:
-    """The media type of the stored recording; a browser's <audio> needs it to pick a decoder."""
-    suffix = Path(meeting.audio_file).suffix.lower()
-    return (
-        AUDIO_MEDIA_TYPES.get(suffix)
-        or mimetypes.guess_type(meeting.audio_file)[0]
-        or "application/octet-stream"
-    )
 
 
 def get_meeting(session: Session, meeting_id: str) -> Meeting:

@@ -50,14 +50,6 @@ NO_SECTIONS = "Ingen dagsordenspunkter registreret."
 NOT_GIVEN = "Ikke angivet"
 APPENDIX_TITLE = "Bilag: Transskription"
 
-_MEDIA_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "md": "text/markdown; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-    "srt": "application/x-subrip; charset=utf-8",
-    "vtt": "text/vtt; charset=utf-8",
-    "json": "application/json",
-}
 _FILENAMES = {
     "docx": "referat.docx",
     "md": "referat.md",
@@ -547,7 +539,11 @@ def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = F
 def render_export(
     fmt: str, transcript: Transcript, draft: MinutesDraft, *, final: bool = False
 ) -> tuple[bytes, str, str]:
-    """(content, media type, file name) for one of ``EXPORT_FORMATS``; ``final`` only affects the minutes."""
+    """(content, format, file name) for one of ``EXPORT_FORMATS``; ``final`` only affects the minutes.
+
+    The format is the ``EXPORT_FORMATS`` key ``fmt`` names (``"DOCX"`` → ``"docx"``), which is also the file's
+    key in ``services.common.files.MEDIA_TYPES``.
+    """
     key = fmt.strip().lower().lstrip(".")
     if key not in EXPORT_FORMATS:
         valid = ", ".join(EXPORT_FORMATS)
@@ -564,4 +560,4 @@ def render_export(
         content = transcript_vtt(transcript).encode("utf-8")
     else:
         content = json.dumps(transcript_json(transcript), ensure_ascii=False, indent=2).encode("utf-8")
-    return content, _MEDIA_TYPES[key], _FILENAMES[key]
+    return content, key, _FILENAMES[key]

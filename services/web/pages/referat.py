@@ -14,6 +14,7 @@ from services.common.deps import DatabaseDep, SettingsDep
 from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
+from services.minutes.pipeline.audio import RECORDING_FORMATS
 from services.minutes.store import Meeting
 from services.web.rendering import danish_time, page_access, render
 
@@ -78,6 +79,7 @@ def meetings_page(
         principal,
         meetings=[_meeting_row(meeting, job) for meeting, job in service.list_meetings(db)],
         languages=LANGUAGES,
+        recording_formats=RECORDING_FORMATS,
         max_upload_mb=settings.max_upload_mb,
         deleted=slettet,
     )
