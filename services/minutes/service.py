@@ -86,6 +86,7 @@ def parse_agenda(raw: bytes) -> list[str]:
 
 
 def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:
+    """The request checked, with CPR numbers masked in every text it holds (they are stored and shown)."""
     language = request.language.strip().lower()
     if language != "auto":
         supported = whisper_languages(settings)
@@ -99,7 +100,10 @@ def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequ
         raise InvalidInput(f"Antal talere skal være mellem 1 og {MAX_SPEAKERS}.")
     if request.agenda is not None and not request.agenda:
         raise InvalidInput("Dagsordenen er tom.")
-    request.title = request.title.strip() or "Mødereferat"
+    request.title = mask_cpr(request.title.strip()) or "Mødereferat"
+    request.participants = [mask_cpr(name) for name in request.participants]
+    request.agenda = [mask_cpr(item) for item in request.agenda] if request.agenda is not None else None
+    request.glossary = [mask_cpr(term) for term in request.glossary]
     return request
 
 
@@ -262,7 +266,7 @@ def create_meeting(
         glossary=request.glossary,
         language=request.language,
         num_speakers=request.num_speakers,
-        audio_filename=Path(filename).name[:300],
+        audio_filename=mask_cpr(Path(filename).name)[:300],
         audio_file=f"recording.{fmt}",
         created_by=actor.name,
     )
@@ -491,6 +495,17 @@ def _editable(session: Any, meeting_id: str) -> store.Meeting:
     return meeting
 
 
+def _masked(value: Any) -> Any:
+    """Text, or the lists and dicts of it a stored transcript or minutes are, with CPR numbers masked."""
+    if isinstance(value, str):
+        return mask_cpr(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return value
+
+
 @dataclass
 class SegmentEdit:
     id: int
@@ -508,12 +523,12 @@ def edit_transcript(db: Database, meeting_id: str, actor: Principal, edits: list
             segment = by_id.get(edit.id)
             if segment is None:
                 raise NotFound(f"Segment {edit.id} findes ikke i transskriptionen.")
-            text = edit.text.strip() if edit.text is not None else segment.text
+            text = mask_cpr(edit.text.strip()) if edit.text is not None else segment.text
             if text != segment.text:
                 segment.text = text
                 segment.words = []  # the word timings no longer match the corrected text
             if edit.speaker is not None:
-                segment.speaker = edit.speaker.strip() or None
+                segment.speaker = mask_cpr(edit.speaker.strip()) or None
                 for word in segment.words:
                     word.speaker = segment.speaker
         meeting.transcript = transcript.to_dict()
@@ -534,7 +549,7 @@ def rename_speakers(db: Database, meeting_id: str, actor: Principal, names: dict
             raise NotFound(f"Ukendt taler: {', '.join(unknown)}. Kendte talere: {', '.join(sorted(labels))}.")
         for label, name in names.items():
             old_name = transcript.speaker_name(label)
-            new_name = name.strip() or label
+            new_name = mask_cpr(name.strip()) or label
             transcript.speakers[label] = new_name
             for section in minutes.sections:
                 for action in section.actions:
@@ -550,6 +565,7 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
     if not minutes.sections:
         raise InvalidInput("Referatet skal have mindst ét punkt.")
     _permitted(db, meeting_id, actor, Action.CORRECTED)
+    minutes = MinutesDraft.from_dict(_masked(minutes.to_dict()))
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         meeting.minutes = minutes.to_dict()
