@@ -28,7 +28,7 @@ from services.common.privacy import mask_cpr
 from services.minutes import store
 from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
 from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer
-from services.minutes.pipeline.export import minutes_text, render_export
+from services.minutes.pipeline.export import masked_draft, minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
 from services.minutes.pipeline.transcribe import TranscriptionOptions
 from services.minutes.pipeline.types import MinutesDraft, Segment, Transcript
@@ -495,17 +495,6 @@ def _editable(session: Any, meeting_id: str) -> store.Meeting:
     return meeting
 
 
-def _masked(value: Any) -> Any:
-    """Text, or the lists and dicts of it a stored transcript or minutes are, with CPR numbers masked."""
-    if isinstance(value, str):
-        return mask_cpr(value)
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    return value
-
-
 @dataclass
 class SegmentEdit:
     id: int
@@ -565,7 +554,7 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
     if not minutes.sections:
         raise InvalidInput("Referatet skal have mindst ét punkt.")
     _permitted(db, meeting_id, actor, Action.CORRECTED)
-    minutes = MinutesDraft.from_dict(_masked(minutes.to_dict()))
+    minutes = masked_draft(minutes)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         meeting.minutes = minutes.to_dict()

@@ -133,7 +133,9 @@ def _masked_transcript(transcript: Transcript) -> Transcript:
     return replace(transcript, segments=segments, speakers=speakers, model=mask_cpr(transcript.model))
 
 
-def _masked_draft(draft: MinutesDraft) -> MinutesDraft:
+def masked_draft(draft: MinutesDraft) -> MinutesDraft:
+    """``draft`` with CPR numbers masked in all its text (the service stores edited minutes this way)."""
+
     def section(s: AgendaSection) -> AgendaSection:
         return replace(
             s,
@@ -410,7 +412,7 @@ def _md(text: str) -> str:
 
 def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> str:
     """The minutes in Markdown, following the municipality's form, with the transcript as an appendix."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = _masked_transcript(transcript), masked_draft(draft)
     out = [
         f"# {_md_inline(d.title)}",
         f"*{FINAL_NOTE if final else DRAFT_NOTE}*",
@@ -433,7 +435,7 @@ def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool
 
 def minutes_text(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> str:
     """The minutes as plain text (no Markdown), for mail bodies and journal systems."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = _masked_transcript(transcript), masked_draft(draft)
     out = [
         f"{_one_line(d.title)}\n{FINAL_NOTE if final else DRAFT_NOTE}",
         f"Dato: {_danish_date(d.meeting_date)}\nDeltagere: {_participants(t, d)}",
@@ -505,7 +507,7 @@ def _docx_decisions(doc: DocxDocument, decisions: list[Decision]) -> None:
 
 def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> bytes:
     """The minutes as a Word document (.docx), with the action items in a Hvem/Hvad/Frist table."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = _masked_transcript(transcript), masked_draft(draft)
     doc = Document()
     _set_danish_proofing(doc)
     doc.core_properties.title = _x(_one_line(d.title))
