@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +62,19 @@ class TranscriptEditIn(BaseModel):
 class SpeakerNamesIn(BaseModel):
     speakers: dict[str, str] = Field(
         min_length=1, description='Speaker label → name, e.g. {"Taler 1": "Mette Hansen"}.'
+    )
+
+
+class MeetingAccess(BaseModel):
+    """Whom a meeting is shared with besides its owner; they may read, export, correct and approve it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    users: list[Annotated[str, Field(max_length=128)]] = Field(
+        max_length=200, description='User names, e.g. ["mette"]; an empty list shares with no one by name.'
+    )
+    roles: list[Annotated[str, Field(max_length=32)]] = Field(
+        max_length=10, description='Roles whose users may open it, e.g. ["sagsbehandler"].'
     )
 
 

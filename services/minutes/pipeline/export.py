@@ -50,14 +50,6 @@ NO_SECTIONS = "Ingen dagsordenspunkter registreret."
 NOT_GIVEN = "Ikke angivet"
 APPENDIX_TITLE = "Bilag: Transskription"
 
-_MEDIA_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "md": "text/markdown; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-    "srt": "application/x-subrip; charset=utf-8",
-    "vtt": "text/vtt; charset=utf-8",
-    "json": "application/json",
-}
 _FILENAMES = {
     "docx": "referat.docx",
     "md": "referat.md",
@@ -141,7 +133,9 @@ def _masked_transcript(transcript: Transcript) -> Transcript:
     return replace(transcript, segments=segments, speakers=speakers, model=mask_cpr(transcript.model))
 
 
-def _masked_draft(draft: MinutesDraft) -> MinutesDraft:
+def masked_draft(draft: MinutesDraft) -> MinutesDraft:
+    """``draft`` with CPR numbers masked in all its text (the service stores edited minutes this way)."""
+
     def section(s: AgendaSection) -> AgendaSection:
         return replace(
             s,
@@ -418,7 +412,7 @@ def _md(text: str) -> str:
 
 def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> str:
     """The minutes in Markdown, following the municipality's form, with the transcript as an appendix."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = _masked_transcript(transcript), masked_draft(draft)
     out = [
         f"# {_md_inline(d.title)}",
         f"*{FINAL_NOTE if final else DRAFT_NOTE}*",
@@ -441,7 +435,7 @@ def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool
 
 def minutes_text(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> str:
     """The minutes as plain text (no Markdown), for mail bodies and journal systems."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = _masked_transcript(transcript), masked_draft(draft)
     out = [
         f"{_one_line(d.title)}\n{FINAL_NOTE if final else DRAFT_NOTE}",
         f"Dato: {_danish_date(d.meeting_date)}\nDeltagere: {_participants(t, d)}",
@@ -513,7 +507,7 @@ def _docx_decisions(doc: DocxDocument, decisions: list[Decision]) -> None:
 
 def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> bytes:
     """The minutes as a Word document (.docx), with the action items in a Hvem/Hvad/Frist table."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = _masked_transcript(transcript), masked_draft(draft)
     doc = Document()
     _set_danish_proofing(doc)
     doc.core_properties.title = _x(_one_line(d.title))
@@ -547,7 +541,11 @@ def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = F
 def render_export(
     fmt: str, transcript: Transcript, draft: MinutesDraft, *, final: bool = False
 ) -> tuple[bytes, str, str]:
-    """(content, media type, file name) for one of ``EXPORT_FORMATS``; ``final`` only affects the minutes."""
+    """(content, format, file name) for one of ``EXPORT_FORMATS``; ``final`` only affects the minutes.
+
+    The format is the ``EXPORT_FORMATS`` key ``fmt`` names (``"DOCX"`` → ``"docx"``), which is also the file's
+    key in ``services.common.files.MEDIA_TYPES``.
+    """
     key = fmt.strip().lower().lstrip(".")
     if key not in EXPORT_FORMATS:
         valid = ", ".join(EXPORT_FORMATS)
@@ -564,4 +562,4 @@ def render_export(
         content = transcript_vtt(transcript).encode("utf-8")
     else:
         content = json.dumps(transcript_json(transcript), ensure_ascii=False, indent=2).encode("utf-8")
-    return content, _MEDIA_TYPES[key], _FILENAMES[key]
+    return content, key, _FILENAMES[key]
