@@ -28,7 +28,7 @@ from services.common.privacy import mask_cpr
 from services.minutes import store
 from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
 from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer
-from services.minutes.pipeline.export import masked_draft, minutes_text, render_export
+from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
 from services.minutes.pipeline.transcribe import TranscriptionOptions
 from services.minutes.pipeline.types import MinutesDraft, Segment, Transcript
@@ -327,8 +327,9 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
     # Results, ledger row and job status in one transaction: a retried job can never count twice.
     with db.session() as session:
         stored = store.get_meeting(session, meeting_id)
-        stored.draft_transcript = stored.transcript = output.transcript.to_dict()
-        stored.draft_minutes = stored.minutes = output.minutes.to_dict()
+        # A CPR number said aloud is masked before it is stored, as typed ones are.
+        stored.draft_transcript = stored.transcript = masked_transcript(output.transcript).to_dict()
+        stored.draft_minutes = stored.minutes = masked_draft(output.minutes).to_dict()
         stored.processing_seconds = output.processing_seconds
         stored.failure = None
         _record_transcription(session, output, meeting.created_by, meeting_id)

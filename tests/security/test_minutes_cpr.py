@@ -7,10 +7,13 @@ corrected transcript lines, speaker names and edited minutes when they are saved
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from security_fixtures import DANISH_WAV, OWNER, Kai
+from security_fixtures import DANISH_WAV, JFK, OWNER, Kai
+from services.minutes import service
 
 API = "/api/minutes/meetings"
 CPR, CPR_DASHED = "0707614285", "070761-4285"
@@ -96,3 +99,35 @@ def test_corrections_speaker_names_and_edited_minutes_are_masked(kai: Kai, trans
     assert not _leaks(renamed.text) and not _leaks(updated.text)
     assert not _leaks(kai.as_user(OWNER, "GET", f"{meeting}/result").text)
     assert not _leaks(_database_text(kai))
+
+
+@pytest.mark.slow
+def test_a_spoken_cpr_number_is_masked_before_the_transcript_is_stored(
+    kai: Kai, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bundled Whisper model cannot be made to say a given CPR number, so the real recogniser's output gets
+    # one added to its first line and to the draft; what is under test is how the job stores that output.
+    recognise = service.process_recording
+
+    def saying_a_cpr_number(*args: Any, **kwargs: Any) -> service.MeetingOutput:
+        output = recognise(*args, **kwargs)
+        first, *rest = output.transcript.segments
+        said = replace(first, text=f"{first.text} cpr {CPR_DASHED}", speaker=f"Mor {CPR}")
+        section, *others = output.minutes.sections
+        noted = replace(section, summary=[*section.summary, f"Barnet har cpr {CPR}"])
+        return replace(
+            output,
+            transcript=replace(output.transcript, segments=[said, *rest]),
+            minutes=replace(output.minutes, sections=[noted, *others]),
+        )
+
+    monkeypatch.setattr(service, "process_recording", saying_a_cpr_number)
+    created = kai.upload(OWNER, JFK, language="en", title="Møde")
+    assert created.status_code == 202, created.text
+    meeting_id = created.json()["id"]
+    assert kai.wait_done(OWNER, meeting_id)["job"]["status"] == "done"
+    result = kai.as_user(OWNER, "GET", f"{API}/{meeting_id}/result")
+    assert "[CPR]" in result.text
+    assert not _leaks(result.text)
+    assert not _leaks(_database_text(kai))
+    assert kai.as_user(OWNER, "DELETE", f"{API}/{meeting_id}").status_code == 204
