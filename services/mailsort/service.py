@@ -271,10 +271,12 @@ def _save_routed(
 def route_mail(
     db: Database, settings: Settings, mail: ParsedMail, *, source: str = "api", user: str | None = None
 ) -> RouteResult:
-    """Route one parsed mail: automatically when the model is sure enough for its queue, else to review."""
+    """Route one parsed mail: automatically when the model is sure enough for its queue and the mail could be
+    read whole, else to review."""
     started = time.perf_counter()
     router, version = active_router(db, settings)
     decision = router.route(mail)
+    auto = decision.auto and mail.intact  # a mail whose structure could not be read goes to a person
     flagged_cpr = contains_cpr(mail.text)
     urgent = is_urgent(mail).urgent
     row = store.RoutedMail(
@@ -287,14 +289,14 @@ def route_mail(
         model_version=version,
         queue=decision.queue,
         confidence=decision.confidence,
-        auto=decision.auto,
+        auto=auto,
         suggestions=[{"queue": q, "probability": round(p, 4)} for q, p in decision.top3],
         explanation=list(decision.explanation),
         contains_cpr=flagged_cpr,
         urgent=urgent,
         problems=list(mail.problems),
-        status=store.MailStatus.AUTO if decision.auto else store.MailStatus.REVIEW,
-        final_queue=decision.queue if decision.auto else None,
+        status=store.MailStatus.AUTO if auto else store.MailStatus.REVIEW,
+        final_queue=decision.queue if auto else None,
     )
     _save_routed(
         db,

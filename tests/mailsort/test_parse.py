@@ -309,9 +309,11 @@ def test_html_only_mail_becomes_text_without_style_or_script() -> None:
 
 
 def test_html_to_text_keeps_inline_tags_inside_their_sentence() -> None:
+    problems: list[str] = []
     assert html_to_text(
-        "<div>Hej <i>Kim</i>, tak<span> for</span> svaret</div><div><br></div><div>Mvh</div>"
+        "<div>Hej <i>Kim</i>, tak<span> for</span> svaret</div><div><br></div><div>Mvh</div>", problems
     ) == ("Hej Kim, tak for svaret\n\nMvh")
+    assert problems == []
 
 
 def test_alternative_prefers_the_plain_text_part() -> None:
