@@ -95,7 +95,7 @@ class ImapMail(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     folder_id: Mapped[int] = mapped_column(ForeignKey("mail_imap_folders.id"), index=True)
     uid: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[str] = mapped_column(String(300), default="")
+    message_id: Mapped[str] = mapped_column(String(300), default="")  # CPR-masked
     dedupe_key: Mapped[str] = mapped_column(String(80), default="", index=True)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     outcome: Mapped[str] = mapped_column(String(32), default=Outcome.PENDING, index=True)
@@ -442,6 +442,10 @@ class _Poll:
     max_bytes: int
 
 
+def _stored_message_id(header: _Header) -> str:
+    return mask_cpr(header.message_id)[:300]
+
+
 def _finish(
     session: Session, poll: _Poll, header: _Header, key: str, outcome: str, reason: str
 ) -> HandledMail:
@@ -450,7 +454,7 @@ def _finish(
     if row is None:
         row = ImapMail(folder_id=poll.state.id, uid=header.uid, attempts=0)
         session.add(row)
-    row.message_id = header.message_id[:300]
+    row.message_id = _stored_message_id(header)
     row.dedupe_key = key
     row.size = header.size
     row.outcome = outcome
@@ -504,7 +508,7 @@ def _handle(poll: _Poll, header: _Header) -> HandledMail | None:
             reason = f"kai stopped {row.attempts} times while routing this mail; left for a person"
             return _finish(session, poll, header, key, Outcome.FAILED, reason)
         # Committed before routing: a crash from here on is seen (and counted) at the next start.
-        row.message_id, row.dedupe_key, row.size = header.message_id[:300], key, header.size
+        row.message_id, row.dedupe_key, row.size = _stored_message_id(header), key, header.size
         row.attempts += 1
         attempt = row.attempts
 

@@ -7,7 +7,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
@@ -231,11 +231,28 @@ class RouteResult:
         }
 
 
-def _masked_fields(mail: ParsedMail) -> dict[str, str]:
+def _masked(mail: ParsedMail) -> ParsedMail:
+    """``mail`` with every CPR number masked in every field: what the model reads and what is stored."""
+    return replace(
+        mail,
+        message_id=mask_cpr(mail.message_id),
+        sender=mask_cpr(mail.sender),
+        to=mask_cpr(mail.to),
+        subject=mask_cpr(mail.subject),
+        new_text=mask_cpr(mail.new_text),
+        quoted_text=mask_cpr(mail.quoted_text),
+        signature=mask_cpr(mail.signature),
+        attachments=[replace(a, filename=mask_cpr(a.filename)) for a in mail.attachments],
+        problems=[mask_cpr(problem) for problem in mail.problems],
+    )
+
+
+def _stored_fields(mail: ParsedMail) -> dict[str, str]:
+    """The (masked) fields kept for retraining: what the model reads."""
     return {
-        "subject": mask_cpr(mail.subject),
-        "new_text": mask_cpr(mail.new_text),
-        "quoted_text": mask_cpr(mail.quoted_text),
+        "subject": mail.subject,
+        "new_text": mail.new_text,
+        "quoted_text": mail.quoted_text,
         "to": mail.to,
         "sender": mail.sender,
     }
@@ -274,18 +291,19 @@ def route_mail(
     """Route one parsed mail: automatically when the model is sure enough for its queue and the mail could be
     read whole, else to review."""
     started = time.perf_counter()
+    masked = _masked(mail)
+    flagged_cpr = masked != mail  # a CPR number in any field
     router, version = active_router(db, settings)
-    decision = router.route(mail)
+    decision = router.route(masked)
     auto = decision.auto and mail.intact  # a mail whose structure could not be read goes to a person
-    flagged_cpr = contains_cpr(mail.text)
-    urgent = is_urgent(mail).urgent
+    urgent = is_urgent(masked).urgent
     row = store.RoutedMail(
         source=source,
-        message_id=mail.message_id[:300],
-        sender=mail.sender[:300],
-        mailbox=mail.to[:300],
-        subject=mask_cpr(mail.subject)[:500],
-        text=_masked_fields(mail),
+        message_id=masked.message_id[:300],
+        sender=masked.sender[:300],
+        mailbox=masked.to[:300],
+        subject=masked.subject[:500],
+        text=_stored_fields(masked),
         model_version=version,
         queue=decision.queue,
         confidence=decision.confidence,
@@ -294,7 +312,7 @@ def route_mail(
         explanation=list(decision.explanation),
         contains_cpr=flagged_cpr,
         urgent=urgent,
-        problems=list(mail.problems),
+        problems=masked.problems,
         status=store.MailStatus.AUTO if auto else store.MailStatus.REVIEW,
         final_queue=decision.queue if auto else None,
     )
@@ -333,7 +351,7 @@ def keep_unreadable(db: Database, raw: bytes, reason: str, *, source: str) -> st
     row = store.RoutedMail(
         source=source,
         subject="(kunne ikke læses)",
-        problems=[reason],
+        problems=[mask_cpr(reason)],
         status=store.MailStatus.REVIEW,
         contains_cpr=contains_cpr(raw.decode("latin-1", errors="replace")),
     )
