@@ -64,7 +64,11 @@ MAX_QUOTE_MARKS = 10  # "> " marks on a line at most, however deep a quoted repl
 # The email package checks every line against every open boundary and recurses once per level.
 MAX_MIME_DEPTH = 20  # parts inside parts (an attached mail counts as a level)
 MAX_MIME_PARTS = 500  # each costs the email package about a millisecond of header parsing
-_RAW_BYTES = 1 << 20  # of a mail whose structure could not be read, this much is read as raw text
+# It also takes about a microsecond a line, and each header lookup scans all of a part's headers.
+MAX_MIME_LINES = 2_000_000  # a 50 MB mail of base64 attachments has some 700,000
+MAX_HEADER_LINES = 10_000  # lines in one part's header block (a folded To of hundreds of people fits)
+_HEADER_BYTES = 1 << 16  # of a mail whose structure could not be read, the headers are read from this much
+_RAW_BYTES = 1 << 20  # and this much of its body is read as raw text
 
 
 def _danish_number(n: int) -> str:
@@ -670,6 +674,13 @@ class _BoundedFeedParser(BytesFeedParser):
         super().__init__(policy=policy.default)
         self.parts_read = 0
 
+    def _parse_headers(self, lines: list[str]) -> None:
+        # FeedParser's hook for each part's header block, before its lines are parsed one by one.
+        if len(lines) > MAX_HEADER_LINES:
+            limit = _danish_number(MAX_HEADER_LINES)
+            raise _TooComplex(f"En af mailens MIME-dele har over {limit} linjer brevhoved.")
+        super()._parse_headers(lines)  # type: ignore[misc]
+
     def _new_message(self) -> None:
         # FeedParser's hook for each new part, with the parts around it on _msgstack: the one place the
         # structure grows. Private, but unchanged since Python 2.4; tests/security/test_mail_bounds.py
@@ -685,6 +696,8 @@ class _BoundedFeedParser(BytesFeedParser):
 def _read_mime(raw: bytes) -> EmailMessage:
     # Fed in slices rather than message_from_bytes(raw): that decodes the whole mail into one string and
     # copies it into a StringIO (4 bytes a character), some 250 MB extra for a mail with a 30 MB attachment.
+    if raw.count(b"\n") > MAX_MIME_LINES:
+        raise _TooComplex(f"Mailen har over {_danish_number(MAX_MIME_LINES)} linjer.")
     parser = _BoundedFeedParser()
     for start in range(0, len(raw), _FEED_SIZE):
         parser.feed(raw[start : start + _FEED_SIZE])
@@ -692,15 +705,19 @@ def _read_mime(raw: bytes) -> EmailMessage:
 
 
 def _headers_only(raw: bytes) -> EmailMessage:
-    """The headers of a mail and its body as one raw string, read from its first ``_RAW_BYTES``."""
-    return BytesHeaderParser(policy=policy.default).parsebytes(raw[:_RAW_BYTES])  # type: ignore[return-value]
+    """The headers of a mail whose structure could not be read, from its first ``_HEADER_BYTES``."""
+    head = raw[:_HEADER_BYTES]
+    return BytesHeaderParser(policy=policy.default).parsebytes(head)  # type: ignore[return-value]
+
+
+_BODY_START = re.compile(rb"\r?\n\r?\n")  # the empty line after the headers (RFC 5322, section 2.1)
 
 
 def _raw_text(raw: bytes, problems: list[str]) -> str:
     """The body of a mail whose structure could not be read, as text: part headers, boundaries and all."""
-    payload = _headers_only(raw).get_payload()
-    data = payload.encode("ascii", "surrogateescape") if isinstance(payload, str) else b""
-    if len(raw) > _RAW_BYTES:  # cut at a line break, never inside a character
+    start = _BODY_START.search(raw)
+    data = raw[start.end() : start.end() + _RAW_BYTES] if start else b""
+    if len(data) == _RAW_BYTES:  # cut at a line break, never inside a character
         data = data[: data.rfind(b"\n") + 1]
     text, _ = _fallback_decode(data)
     return _tidy(_bounded(text, problems))

@@ -135,6 +135,18 @@ def test_mails_with_too_many_parts_are_kept_for_a_person(tmp_path: Path) -> None
     assert figures["intact"] is False and figures["problems"]
 
 
+def test_header_and_line_floods_are_kept_for_a_person(tmp_path: Path) -> None:
+    """The email package spends microseconds on every line and every header lookup scans every header: a
+    5 MB header block took 6 s and 20 MB of empty lines 10 s. Such mails are read raw."""
+    headers = HEADERS + b"Subject: Brevhoveder\r\n" + b"X:y\r\n" * 1_000_000 + b"\r\n" + URGENT.encode()
+    figures = _measure(headers, tmp_path, "header-lines-1000000")
+    assert figures["intact"] is False and any("brevhoved" in p for p in figures["problems"])
+    lines = HEADERS + b"Subject: Linjer\r\n\r\n" + URGENT.encode() + b"\n" * 20_000_000
+    figures = _measure(lines, tmp_path, "lines-20000000")
+    assert figures["intact"] is False and any("linjer" in p for p in figures["problems"])
+    assert figures["new_text"] == URGENT
+
+
 def test_malformed_html_that_made_html_parser_quadratic_is_read_in_time(tmp_path: Path) -> None:
     """Tag soups on which the standard library's html.parser (and libxml2 on unmatched end tags below deep
     nesting) spend time quadratic in the input: each one under a megabyte, in one subprocess of 60 s."""
