@@ -316,9 +316,12 @@ def html_to_text(html: str, problems: list[str]) -> str:
     if not html:
         return ""
     target = _HtmlText()
-    parser = etree.HTMLParser(target=target, no_network=True)
-    for start in range(0, len(html), _HTML_FEED):
-        parser.feed(html[start : start + _HTML_FEED])
+    # Fed as UTF-8 bytes: a lone surrogate (from an odd codec such as unicode_escape) becomes "?", where lxml
+    # would refuse the string; a <meta charset> cannot override the encoding already decoded.
+    data = html.encode("utf-8", "replace")
+    parser = etree.HTMLParser(target=target, encoding="utf-8", no_network=True)
+    for start in range(0, len(data), _HTML_FEED):
+        parser.feed(data[start : start + _HTML_FEED])
         if target.full:
             break
     text: str = parser.close()
