@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from services.common import auth
-from services.common.config import Settings
-from services.common.db import open_database
 from services.mailsort.parse import MAX_BODY_CHARS, MAX_MIME_DEPTH, parse_message
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,18 +161,10 @@ def test_malformed_html_that_made_html_parser_quadratic_is_read_in_time(tmp_path
     assert figures["text_chars"] <= MAX_BODY_CHARS + 1000
 
 
-def _staff(settings: Settings) -> dict[str, str]:
-    db = open_database(settings.resolved_database_url)
-    auth.add_user(db, "bounds-staff", auth.Role.MEDARBEJDER)
-    token = auth.create_token(db, "bounds-staff")[1]
-    db.dispose()
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_the_raw_api_keeps_a_1000_level_multipart_mail_for_a_person(
-    client: TestClient, settings: Settings
+    client: TestClient, bearer: Callable[..., dict[str, str]]
 ) -> None:
-    answer = client.post("/api/mail/route/raw", content=nested_multipart(1000), headers=_staff(settings))
+    answer = client.post("/api/mail/route/raw", content=nested_multipart(1000), headers=bearer("staff"))
     assert answer.status_code == 200, answer.text
     routed = answer.json()
     assert routed["status"] == "review" and routed["auto"] is False

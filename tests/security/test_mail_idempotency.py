@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kai_cli import run_kai
-from services.common import auth
 from services.common.config import Settings
 from services.common.db import Database, open_database
 from services.common.ledger import UsageEvent
@@ -36,22 +36,13 @@ def _raw(message_id: str | None = "<gentaget@example.dk>", *, relay: str = "") -
     return bytes(msg)
 
 
+Bearer = Callable[..., dict[str, str]]
 FIELDS = {
     "from": "Bo <bo@example.dk>",
     "to": "post@kommune.dk",
     "subject": "Storskrald",
     "body": "Hvornår bliver der hentet storskrald på Kirkevej?\nJeg har et gammelt køleskab.",
 }
-
-
-def _tokens(settings: Settings, *names: str) -> list[dict[str, str]]:
-    db = open_database(settings.resolved_database_url)
-    headers = []
-    for name in names:
-        auth.add_user(db, name, auth.Role.MEDARBEJDER)
-        headers.append({"Authorization": f"Bearer {auth.create_token(db, name)[1]}"})
-    db.dispose()
-    return headers
 
 
 def _counts(settings: Settings) -> tuple[int, int]:
@@ -66,8 +57,10 @@ def _counts(settings: Settings) -> tuple[int, int]:
     return mails or 0, routings or 0
 
 
-def test_the_same_raw_mail_is_stored_once_whoever_retries(client: TestClient, settings: Settings) -> None:
-    first_user, second_user = _tokens(settings, "idem-a", "idem-b")
+def test_the_same_raw_mail_is_stored_once_whoever_retries(
+    client: TestClient, settings: Settings, bearer: Bearer
+) -> None:
+    first_user, second_user = bearer("first"), bearer("second")
     answers = [
         client.post("/api/mail/route/raw", content=_raw(), headers=first_user),
         client.post("/api/mail/route/raw", content=_raw(), headers=first_user),
@@ -80,9 +73,9 @@ def test_the_same_raw_mail_is_stored_once_whoever_retries(client: TestClient, se
 
 
 def test_a_mail_without_message_id_is_the_same_mail_by_its_content(
-    client: TestClient, settings: Settings
+    client: TestClient, settings: Settings, bearer: Bearer
 ) -> None:
-    [staff] = _tokens(settings, "idem-c")
+    staff = bearer("staff")
     first = client.post("/api/mail/route/raw", content=_raw(None), headers=staff).json()
     crlf = _raw(None).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # as another client sends it
     again = client.post("/api/mail/route/raw", content=crlf, headers=staff).json()
@@ -94,8 +87,8 @@ def test_a_mail_without_message_id_is_the_same_mail_by_its_content(
     assert _counts(settings) == (2, 2)
 
 
-def test_the_same_fields_are_stored_once(client: TestClient, settings: Settings) -> None:
-    [staff] = _tokens(settings, "idem-d")
+def test_the_same_fields_are_stored_once(client: TestClient, settings: Settings, bearer: Bearer) -> None:
+    staff = bearer("staff")
     first = client.post("/api/mail/route", json=FIELDS, headers=staff)
     windows = {**FIELDS, "body": FIELDS["body"].replace("\n", "\r\n"), "from": " Bo  <bo@example.dk>"}
     again = client.post("/api/mail/route", json=windows, headers=staff)
@@ -105,7 +98,7 @@ def test_the_same_fields_are_stored_once(client: TestClient, settings: Settings)
 
 
 def test_cli_and_api_retries_of_one_mail_are_one_routing(
-    client: TestClient, settings: Settings, tmp_path: Path
+    client: TestClient, settings: Settings, bearer: Bearer, tmp_path: Path
 ) -> None:
     eml = tmp_path / "password.eml"
     eml.write_bytes(_raw())
@@ -115,7 +108,7 @@ def test_cli_and_api_retries_of_one_mail_are_one_routing(
         assert routed.returncode == 0, routed.stderr
         printed.append(json.loads(routed.stdout))
     assert printed[0] == printed[1]
-    [staff] = _tokens(settings, "idem-e")
+    staff = bearer("staff")
     assert (
         client.post("/api/mail/route/raw", content=_raw(), headers=staff).json()["queue"]
         == printed[0]["queue"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,7 +22,7 @@ DIGITS = CPR.replace("-", "")
 
 MESSAGE_ID = f"<{CPR}.sag@example.dk>"
 RAW = (
-    f"From: Jens {CPR} <jens@example.dk>\r\n"
+    f"From: Jens CPR-{DIGITS} <jens@example.dk>\r\n"
     f"To: post+{DIGITS}@kommune.dk\r\n"
     f"Subject: Sag {CPR}\r\n"
     f"Message-ID: {MESSAGE_ID}\r\n"
@@ -29,7 +30,8 @@ RAW = (
     "MIME-Version: 1.0\r\n"
     f'Content-Type: text/plain; charset="cpr{DIGITS}"\r\n'
     "\r\n"
-    f"Hej, mit cpr-nummer er {CPR} og min søns er {DIGITS}. Jeg skal bruge et nyt sundhedskort.\r\n"
+    f"Hej, mit cpr-nummer er {CPR} og min søns er {DIGITS}; min datters er 070761 4285-. Jeg skal bruge et "
+    "nyt sundhedskort.\r\n"
 ).encode()
 
 
@@ -37,20 +39,10 @@ def _leaks(text: str) -> bool:
     return "070761" in text or "4285" in text
 
 
-def _tokens(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
-    db = open_database(settings.resolved_database_url)
-    headers = []
-    for name, role in (("privacy-staff", auth.Role.MEDARBEJDER), ("privacy-it", auth.Role.IT)):
-        auth.add_user(db, name, role)
-        headers.append({"Authorization": f"Bearer {auth.create_token(db, name)[1]}"})
-    db.dispose()
-    return headers[0], headers[1]
-
-
 def test_a_cpr_number_in_any_mail_field_is_masked_in_what_is_stored_and_shown(
-    client: TestClient, settings: Settings
+    client: TestClient, settings: Settings, bearer: Callable[..., dict[str, str]]
 ) -> None:
-    staff, it = _tokens(settings)
+    staff, it = bearer("staff"), bearer("it", auth.Role.IT)
     answer = client.post("/api/mail/route/raw", content=RAW, headers=staff)
     assert answer.status_code == 200, answer.text
     routed = answer.json()

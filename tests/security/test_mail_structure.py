@@ -8,9 +8,10 @@ and the mail waits for a person.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 
-from services.common import auth
 from services.common.config import Settings
 from services.common.db import open_database
 from services.mailsort import store
@@ -61,16 +62,10 @@ def test_a_text_the_structure_hides_is_a_problem_and_read_raw() -> None:
     assert URGENT in parsed.new_text
 
 
-def _staff(settings: Settings) -> dict[str, str]:
-    db = open_database(settings.resolved_database_url)
-    auth.add_user(db, "structure-staff", auth.Role.MEDARBEJDER)
-    token = auth.create_token(db, "structure-staff")[1]
-    db.dispose()
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_a_broken_urgent_mail_is_flagged_and_left_to_a_person(client: TestClient, settings: Settings) -> None:
-    answer = client.post("/api/mail/route/raw", content=WRONG_BOUNDARY, headers=_staff(settings))
+def test_a_broken_urgent_mail_is_flagged_and_left_to_a_person(
+    client: TestClient, settings: Settings, bearer: Callable[..., dict[str, str]]
+) -> None:
+    answer = client.post("/api/mail/route/raw", content=WRONG_BOUNDARY, headers=bearer("staff"))
     assert answer.status_code == 200, answer.text
     routed = answer.json()
     assert routed["urgent"] is True
