@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class MailIn(BaseModel):
@@ -40,6 +40,13 @@ class RoutedOut(BaseModel):
     received_at: datetime
     model_version: str
     problems: list[str]
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        """SQLite reads stored times back without their zone; they are UTC. A mail's answer is the same
+        whether it was just routed or read back (a retry)."""
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class DecisionIn(BaseModel):

@@ -2,11 +2,13 @@
 
 ``kai`` is shared by the security tests (its own data dir, SQLite); ``transcribed`` is a meeting its owner
 uploaded and kai transcribed with the real models, so the review routes have something to refuse or allow.
+``bearer`` makes users in a test's own kai instead (the ``client`` and ``db`` fixtures: a fresh database per
+test, PostgreSQL in its pass), for tests that count what was stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -44,3 +46,18 @@ def transcribed(kai: Kai) -> str:
     meeting_id = created.json()["id"]
     assert kai.wait_done(OWNER, meeting_id)["job"]["status"] == "done"
     return meeting_id
+
+
+@pytest.fixture
+def bearer(settings: Settings) -> Callable[..., dict[str, str]]:
+    """``bearer(name, role)``: a new user of the test's own kai and a bearer header with its token."""
+
+    def make(name: str, role: auth.Role = auth.Role.MEDARBEJDER) -> dict[str, str]:
+        db = open_database(settings.resolved_database_url)
+        try:
+            auth.add_user(db, name, role)
+            return {"Authorization": f"Bearer {auth.create_token(db, name)[1]}"}
+        finally:
+            db.dispose()
+
+    return make
