@@ -23,10 +23,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from starlette.requests import HTTPConnection
 
 from services.common.config import Settings
 from services.common.db import Base, Database, utcnow
-from services.common.deps import get_db, get_settings
+from services.common.deps import get_db
 from services.common.errors import Conflict, InvalidInput, KaiError, NotFound
 
 
@@ -183,7 +184,10 @@ LOGIN_FAILED = (
     "Prøv igen, eller kontakt IT."
 )
 CSRF_FAILED = "Formularen er udløbet eller mangler sit sikkerhedstoken (CSRF). Genindlæs siden, og prøv igen."
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_REQUIRED = "Log ind, eller send et API-token som 'Authorization: Bearer <token>'."
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where the middleware leaves the principal it found for a request (``request.state.principal``).
+PRINCIPAL_STATE = "principal"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against for unknown user names, so a failed login takes as long whether the user exists or not.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -310,12 +314,9 @@ def csrf_matches(session_secret: str, candidate: str | None) -> bool:
     return bool(candidate) and hmac.compare_digest(csrf_token(session_secret), candidate or "")
 
 
-def current_principal(
-    request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    settings: Annotated[Settings, Depends(get_settings)],
-) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>`` or the session cookie; 401 without either.
+def authenticate_request(db: Database, request: HTTPConnection) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>`` or the session cookie, read from the headers alone
+    (no body byte is needed); ``Unauthorized`` without either.
 
     A state-changing request authenticated by the cookie must send the CSRF token in the X-CSRF-Token header.
     """
@@ -324,13 +325,20 @@ def current_principal(
         return principal_for_token(db, credentials.strip())
     session_secret = request.cookies.get(SESSION_COOKIE)
     if not session_secret:
-        raise Unauthorized("Log ind, eller send et API-token som 'Authorization: Bearer <token>'.")
+        raise Unauthorized(LOGIN_REQUIRED)
     principal = principal_for_session(db, session_secret)
-    if request.method not in _SAFE_METHODS and not csrf_matches(
+    if request.scope["method"] not in SAFE_METHODS and not csrf_matches(
         session_secret, request.headers.get(CSRF_HEADER)
     ):
         raise Forbidden(CSRF_FAILED)
     return principal
+
+
+def current_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
+    """The caller (401/403 as ``authenticate_request``). For a request with a body the middleware has already
+    asked, before reading the body (``services.common.middleware``); its answer is reused."""
+    known: Principal | None = getattr(request.state, PRINCIPAL_STATE, None)
+    return known if known is not None else authenticate_request(db, request)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

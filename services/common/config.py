@@ -171,8 +171,8 @@ class Settings(BaseSettings):
     trust_proxy_headers: bool = Field(
         False,
         description="Trust X-Forwarded-Proto from a reverse proxy that terminates TLS (marks the session "
-        "cookie Secure) and X-Forwarded-For (the client's address, e.g. for the login back-off). Only turn on "
-        "when kai is reachable through that proxy alone.",
+        "cookie Secure) and X-Forwarded-For (the client's address, e.g. for the login back-off). Only turn "
+        "on when kai is reachable through that proxy alone.",
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
