@@ -14,12 +14,20 @@ from fastapi.staticfiles import StaticFiles
 from evaluation import router as evaluation_router
 from services.chatbot import router as chatbot_router
 from services.common import observability
+from services.common.api_docs import add_api_docs
 from services.common.config import Settings, get_settings
 from services.common.db import open_database
 from services.common.deps import DatabaseDep
 from services.common.errors import KaiError
 from services.common.jobs import JobHandler
-from services.common.middleware import MB, BodyGuard, BodyLimit, BodyLimits, error_response
+from services.common.middleware import (
+    MB,
+    BodyGuard,
+    BodyLimit,
+    BodyLimits,
+    SecurityHeaders,
+    error_response,
+)
 from services.common.queue import create_job_runner
 from services.mailsort import router as mailsort_router
 from services.minutes import router as minutes_router
@@ -81,7 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lokale AI-værktøjer for Høje-Taastrup Kommune: referater, vejledning og postsortering.",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if settings.api_docs else None,
+        docs_url=None,  # served from the installed Swagger UI below, not from a CDN
+        redoc_url=None,
     )
+    if settings.api_docs:
+        add_api_docs(app)
 
     @app.exception_handler(KaiError)
     async def kai_error(_: Request, exc: KaiError) -> JSONResponse:
@@ -92,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return error_response(422, _validation_message(exc))
 
     app.add_middleware(BodyGuard, limits=body_limits(settings), default=DEFAULT_BODY_LIMIT)
+    app.add_middleware(SecurityHeaders)  # outside the guard: its refusals carry the headers too
     # Added last, so it is outermost: every response (a refused body too) carries the request id.
     app.add_middleware(observability.RequestContext)
 

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     )
 
     # Operations
+    api_docs: bool = Field(
+        True, description="Serve the API documentation at /docs (and its schema at /openapi.json)."
+    )
     log_format: Literal["json", "text"] = Field(
         "json", description="'json': one JSON object per log line (with request ids); 'text' for humans."
     )

@@ -1,6 +1,10 @@
 """The HTTP middleware kai puts around every request, as plain ASGI (it must see the body as it arrives,
 which ``BaseHTTPMiddleware`` hides).
 
+``SecurityHeaders``: every answer says ``nosniff``, sends no referrer and may not be framed; API answers
+(personal data) are never stored by a browser or proxy; HTML pages get a strict Content Security Policy:
+scripts, styles and images from kai itself only, nothing inline.
+
 ``BodyGuard``: an API request with a body is authenticated from its headers before a byte of the body is read
 (401/403 otherwise), and no request reads more than its route's limit (413), whether the client declares a
 length or streams chunked. Starlette's own ``RequestBodyLimitMiddleware`` answers only once the endpoint
@@ -26,6 +30,57 @@ from services.common.errors import KaiError
 
 MB = 1024 * 1024
 API_PREFIX = "/api/"
+_PAGE_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+_EVERY_ANSWER = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def content_security_policy(*inline_script_hashes: str) -> str:
+    """The pages' policy; a page with an inline script of its own (the API docs) names it by its sha256."""
+    policy = dict(_PAGE_POLICY)
+    policy["script-src"] = " ".join([policy["script-src"], *(f"'sha256-{h}'" for h in inline_script_hashes)])
+    return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())
+
+
+PAGE_CSP = content_security_policy()
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers every answer carries (see the module's docstring). A page that sends its
+    own Content-Security-Policy keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"].startswith(API_PREFIX)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(_EVERY_ANSWER)
+                if api:
+                    headers["Cache-Control"] = "no-store"
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", PAGE_CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def error_response(status_code: int, message: str) -> JSONResponse:
