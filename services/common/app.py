@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,7 @@ from services.common.middleware import (
     error_response,
 )
 from services.common.queue import create_job_runner
+from services.common.schemas import document_errors
 from services.mailsort import router as mailsort_router
 from services.minutes import router as minutes_router
 from services.minutes import service as minutes_service
@@ -93,6 +95,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served from the installed Swagger UI below, not from a CDN
         redoc_url=None,
     )
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI builds the schema; kai's one error body replaces FastAPI's default 422 schema, once.
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     if settings.api_docs:
         add_api_docs(app)
 

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common import auth
 from services.common.deps import get_db
 from services.common.errors import KaiError
+from services.common.schemas import ErrorOut
 
 MB = 1024 * 1024
 API_PREFIX = "/api/"
@@ -84,8 +85,8 @@ class SecurityHeaders:
 
 
 def error_response(status_code: int, message: str) -> JSONResponse:
-    """kai's one shape of an error answer: ``{"detail": "<Danish message>"}``."""
-    return JSONResponse({"detail": message}, status_code=status_code)
+    """kai's one shape of an error answer: ``ErrorOut``, ``{"detail": "<Danish message>"}``."""
+    return JSONResponse(ErrorOut(detail=message).model_dump(), status_code=status_code)
 
 
 @dataclass(frozen=True)
