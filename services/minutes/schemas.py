@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.schemas import UtcDateTime
 from services.minutes.pipeline.types import MinutesDraft, Transcript
 
 
@@ -19,9 +20,9 @@ class JobOut(BaseModel):
     message: str
     error: str | None
     attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
 
 
 class MeetingOut(BaseModel):
@@ -36,8 +37,8 @@ class MeetingOut(BaseModel):
     num_speakers: int | None
     audio_filename: str
     audio_bytes: int
-    created_at: datetime
-    approved_at: datetime | None
+    created_at: UtcDateTime
+    approved_at: UtcDateTime | None
     processing_seconds: float | None
     failure: str | None
     job: JobOut | None = None
