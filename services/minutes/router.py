@@ -49,7 +49,7 @@ def create_meeting(
     glossary: Annotated[str | None, Form(description="Local names and terms, separated by commas.")] = None,
 ) -> MeetingOut:
     if agenda is not None and agenda.filename:
-        agenda_items: list[str] | None = service.parse_agenda(agenda.file.read())
+        agenda_items: list[str] | None = service.parse_agenda(agenda.file.read(service.MAX_AGENDA_BYTES + 1))
     elif agenda_text:
         agenda_items = service.parse_agenda(agenda_text.encode())
     else:

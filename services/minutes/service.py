@@ -68,8 +68,14 @@ def parse_name_list(raw: str | None) -> list[str]:
     return [name.strip() for name in raw.replace("\n", ",").split(",") if name.strip()]
 
 
+# A long agenda has a few dozen lines; this bounds what an agenda file can make the API hold in memory.
+MAX_AGENDA_BYTES = 256 * 1024
+
+
 def parse_agenda(raw: bytes) -> list[str]:
-    """An agenda file: UTF-8 (or Windows-1252) text, one item per line."""
+    """An agenda file: UTF-8 (or Windows-1252) text, one item per line, at most ``MAX_AGENDA_BYTES``."""
+    if len(raw) > MAX_AGENDA_BYTES:
+        raise PayloadTooLarge(f"Dagsordenen er større end {MAX_AGENDA_BYTES // 1024} KB.")
     if b"\x00" in raw:
         raise InvalidInput("Dagsordenen skal være en tekstfil med ét punkt pr. linje (filen er binær).")
     try:

@@ -55,6 +55,20 @@ def test_a_recording_named_as_a_page_is_refused_and_nothing_is_stored(
     assert _stored(kai) == before
 
 
+def test_an_oversized_agenda_file_is_refused_and_nothing_is_stored(kai: Kai) -> None:
+    before = _stored(kai)
+    agenda = b"Punkt om budget\n" * 20_000  # 320 KB: far past any real agenda
+    response = kai.as_user(
+        OWNER,
+        "POST",
+        "/api/minutes/meetings",
+        files={"file": (DANISH_WAV.name, DANISH_WAV.read_bytes()), "agenda": ("dagsorden.txt", agenda)},
+    )
+    assert response.status_code == 413, response.text
+    assert "Dagsordenen er større end 256 KB" in response.json()["detail"]
+    assert _stored(kai) == before
+
+
 def test_an_accepted_recording_is_stored_under_kais_name_and_served_only_as_audio(
     kai: Kai, tmp_path: Path
 ) -> None:
