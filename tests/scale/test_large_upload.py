@@ -55,7 +55,7 @@ def test_upload_is_streamed_to_disk(
         response = _upload(client, recording)
         growth = peak_rss_mib(pid) - before
     assert response.status_code == 202, response.text
-    stored = queued_settings.resolved_storage_dir / "minutes" / response.json()["id"] / "audio.wav"
+    stored = queued_settings.resolved_storage_dir / "minutes" / response.json()["id"] / "recording.wav"
     assert stored.stat().st_size == recording.stat().st_size
     # A 64 MB body held whole in memory anywhere in the server would show as at least that much growth.
     assert growth < UPLOAD_MB / 4, f"peak memory grew by {growth:.0f} MiB for a {UPLOAD_MB} MB upload"
