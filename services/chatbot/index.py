@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -362,7 +361,6 @@ class CollectionIndex:
         self.units: list[tuple[str, str]] = list(keys)
         self._order = np.argsort(self.unit_of, kind="stable")
         self._starts = np.flatnonzero(np.r_[True, np.diff(self.unit_of[self._order]) != 0])
-        self._df = np.diff(self.bm25.scores["indptr"])
         # How close a question is to the collection as a whole: one of the abstention signals.
         self.centroid = self.embeddings.mean(axis=0) if len(self.embeddings) else np.zeros(0, np.float32)
         # Each expansion's unit, and one BM25 document per unit that has questions: its questions together.
@@ -405,13 +403,6 @@ class CollectionIndex:
         for term in sorted(self.term_set):
             buckets.setdefault(term[0], []).append(term)
         return buckets
-
-    def idf(self, term: str) -> float:
-        """BM25's idf of ``term`` here (a term the index has never seen gets the highest idf)."""
-        column = self.vocabulary.get(term)
-        df = int(self._df[column]) if column is not None else 0
-        n = len(self.chunks)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def similar_terms(self, term: str, min_similarity: float, limit: int = 2) -> dict[str, float]:
         """Indexed terms spelled like ``term`` (typos: "epelepsi" → "epilepsi"), weighted by similarity."""
