@@ -564,9 +564,11 @@ def current_version(folder: Path) -> str | None:
 
 
 def has_complete_index(folder: Path) -> bool:
-    """Whether ``CURRENT`` names a complete version (its meta.json is written last); reads nothing else."""
+    """Whether ``CURRENT`` names a complete version (its meta.json is written last) of this kai's format (an
+    older one is not searched until it is rebuilt); reads nothing but meta.json."""
     version = current_version(folder)
-    return version is not None and (folder / version / "meta.json").is_file()
+    meta = folder / version / "meta.json" if version else None
+    return meta is not None and meta.is_file() and _read_json(meta).get("format") == FORMAT_VERSION
 
 
 def _remove_old_versions(folder: Path, keep: set[str]) -> None:

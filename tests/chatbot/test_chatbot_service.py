@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from chat_fixtures import write
 from services.chatbot import service, store
+from services.chatbot.index import has_complete_index
 from services.chatbot.service import Answer, Citation, score_answers
 from services.common.audit import AuditEvent
 from services.common.auth import LOCAL_OPERATOR, Forbidden, Principal, Role
@@ -386,6 +387,7 @@ def test_an_index_of_an_older_kai_is_rebuilt_by_the_next_ingest(
     (old / "meta.json").write_text(json.dumps({**json.loads((old / "meta.json").read_text()), "format": 1}))
     (folder / "CURRENT").write_text(old.name)
     assert service.load_index(settings, "test-it") is None
+    assert not has_complete_index(folder)  # readiness says so too
     report = service.ingest(db, settings, guides, "test-it")
     assert sorted(report.replaced) == ["printere.md", "vpn.md"] and report.chunks > 0
-    assert service.load_index(settings, "test-it") is not None
+    assert service.load_index(settings, "test-it") is not None and has_complete_index(folder)
