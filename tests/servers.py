@@ -7,8 +7,15 @@ install step cannot hide behind a skip.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
@@ -49,3 +56,43 @@ def drop_database(server: URL, name: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
+
+
+@contextmanager
+def running_kai(kai: Path, env: dict[str, str], log: Path, timeout: float = 60) -> Iterator[tuple[str, int]]:
+    """``kai serve`` in its own process session on a free port: its base URL and pid, stopped afterwards.
+
+    ``log`` receives its output; a server that exits or does not answer /healthz in ``timeout`` s fails the
+    test with that log."""
+    port = free_port()
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [str(kai), "serve", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield url, server.pid
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")

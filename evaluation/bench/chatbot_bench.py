@@ -21,6 +21,7 @@
 Results: a printed table and ``evaluation/results/chatbot_bench.json``.
 
     python -m evaluation.bench.chatbot_bench [--folds 5] [--synthetic 100000] [--repetitions 3] [--no-http]
+    python -m evaluation.bench.chatbot_bench --http-compare REF   # only HTTP latency: this tree against REF
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +64,7 @@ from services.chatbot.index import (
 )
 from services.chatbot.retrieval import RETRIEVERS, Query, RetrievalConfig, embed_query, search
 from services.chatbot.types import AbstentionModel, Chunk, Expansion
-from services.common import auth
 from services.common.config import Settings
-from services.common.db import open_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = REPO_ROOT.parent / "shared" / "data"
@@ -79,6 +79,7 @@ SETS = {
     "synthetic out-of-scope": chat_service.OUT_OF_SCOPE,
 }
 RESULTS = REPO_ROOT / "evaluation" / "results" / "chatbot_bench.json"
+HTTP_COMPARE_RESULTS = REPO_ROOT / "evaluation" / "results" / "chatbot_http_compare.json"
 TARGETS = {"recall_at_5": 0.85, "mrr": 0.70, "abstain_rate_unanswerable": 0.80, "false_abstain_rate": 0.10}
 P95_TARGET_MS = 150.0
 P50_SYNTHETIC_TARGET_MS = 200.0
@@ -283,61 +284,113 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def http_latency(questions: list[str], repetitions: int) -> dict[str, Any]:
-    """p50/p95 of ``POST /api/chat/ask`` against ``kai serve`` in its own process on loopback, over all
-    shipped collections, as a caseworker with an API token (answers are stored and ledgered, as in use)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp) / "var", model_cache_dir=Settings().resolved_model_cache_dir.resolve()
-        )
-        settings.prepare_dirs()
-        db = open_database(settings.resolved_database_url)
-        chat_service.ensure_shipped_collections(db, settings)
-        auth.add_user(db, "bench", auth.Role.SAGSBEHANDLER)
-        _, secret = auth.create_token(db, "bench")
-        db.dispose()
-        port = _free_port()
-        env = os.environ | {
-            "KAI_DATA_DIR": str(settings.data_dir),
-            "KAI_MODEL_CACHE_DIR": str(settings.model_cache_dir),
-        }
-        kai = Path(sys.executable).with_name("kai")
-        server = subprocess.Popen(
-            [str(kai), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(
-                base_url=base, headers={"Authorization": f"Bearer {secret}"}, timeout=30
-            ) as client:
-                deadline = time.monotonic() + 120
-                while time.monotonic() < deadline:
-                    try:
-                        if client.get("/healthz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.2)
-                client.post("/api/chat/ask", json={"question": questions[0]}).raise_for_status()  # warm-up
-                timings, errors = [], 0
-                for _ in range(repetitions):
-                    for question in questions:
-                        started = time.perf_counter()
-                        response = client.post("/api/chat/ask", json={"question": question})
-                        timings.append((time.perf_counter() - started) * 1000)
-                        errors += response.status_code != 200
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+@contextmanager
+def kai_server(tree: Path, data_dir: Path) -> Iterator[tuple[str, str]]:
+    """``kai serve`` of the source tree ``tree`` on loopback, on a data dir set up as a fresh install
+    (``kai prepare-models``: the shipped collections) with a caseworker's API token: (base URL, token)."""
+    kai = Path(sys.executable).with_name("kai")
+    env = os.environ | {
+        "PYTHONPATH": str(tree),
+        "KAI_DATA_DIR": str(data_dir),
+        "KAI_MODEL_CACHE_DIR": str(Settings().resolved_model_cache_dir.resolve()),
+        "KAI_LOG_LEVEL": "WARNING",
+    }
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [str(kai), *args], env=env, cwd=tree, check=True, capture_output=True, text=True
+        ).stdout
+
+    run("prepare-models")
+    run("users", "add", "bench", "--role", "sagsbehandler")
+    [token] = re.findall(r"kai_[\w-]+", run("tokens", "create", "--user", "bench"))
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(kai), "serve", "--port", str(port)],
+        env=env,
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"kai serve from {tree} did not start")
+            time.sleep(0.2)
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _latency_figures(timings: list[float], errors: int) -> dict[str, Any]:
     return {
         "requests": len(timings),
         "errors": errors,
         "p50_ms": round(statistics.median(timings), 1),
         "p95_ms": round(percentile(timings, 0.95), 1),
-        "load_avg_1min": load_avg(),
     }
+
+
+def http_latency(questions: list[str], repetitions: int, trees: dict[str, Path]) -> dict[str, Any]:
+    """p50/p95 of ``POST /api/chat/ask`` against one ``kai serve`` per source tree, on loopback, over all
+    shipped collections, as a caseworker with an API token (answers are stored and ledgered, as in use).
+    With several trees the requests alternate between the servers, each question asked of each server in turn
+    (the first server changing with every question), so load on the machine falls on all alike."""
+    timings: dict[str, list[float]] = {name: [] for name in trees}
+    errors = dict.fromkeys(trees, 0)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        clients = {}
+        for name, tree in trees.items():
+            base, token = stack.enter_context(kai_server(tree, Path(tmp) / name / "var"))
+            client = stack.enter_context(
+                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            )
+            client.post("/api/chat/ask", json={"question": questions[0]}).raise_for_status()  # warm-up
+            clients[name] = client
+        order = list(clients)
+        for _ in range(repetitions):
+            for question in questions:
+                for name in order:
+                    started = time.perf_counter()
+                    response = clients[name].post("/api/chat/ask", json={"question": question})
+                    timings[name].append((time.perf_counter() - started) * 1000)
+                    errors[name] += response.status_code != 200
+                order.append(order.pop(0))
+    figures = {name: _latency_figures(timings[name], errors[name]) for name in trees}
+    return {"servers": figures, "load_avg_1min": load_avg()}
+
+
+def http_compare(questions: list[str], repetitions: int, ref: str, output: Path) -> None:
+    """This tree's ``kai serve`` against git ``ref``'s, side by side in one run (``--http-compare``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = Path(tmp) / "baseline"
+        baseline.mkdir()
+        git = ["git", "-C", str(REPO_ROOT)]
+        revision = [*git, "rev-parse", "--short", ref]
+        name = subprocess.run(revision, check=True, capture_output=True, text=True).stdout.strip()
+        archive = subprocess.run([*git, "archive", name], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+        latency = http_latency(questions, repetitions, {f"baseline {name}": baseline, "this tree": REPO_ROOT})
+    results = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "latency_http": latency,
+        "command": "python -m evaluation.bench.chatbot_bench "
+        f"--http-compare {ref} --repetitions {repetitions}",
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    for name, figures in latency["servers"].items():
+        print(f"{name:24s} {json.dumps(figures)}")
+    print(f"load average (1 min): {latency['load_avg_1min']}\nresults: {output}")
 
 
 # --------------------------------------------------------------------------------------------- builds
@@ -565,8 +618,19 @@ def main() -> None:
     )
     parser.add_argument("--repetitions", type=int, default=3, help="timed passes over the questions")
     parser.add_argument("--no-http", action="store_true", help="skip the latency over HTTP (kai serve)")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--http-compare",
+        metavar="REF",
+        default=None,
+        help="only the HTTP latency: this tree's kai serve against git REF's, requests alternating",
+    )
     args = parser.parse_args()
+    if args.http_compare:
+        questions = [q["question"] for q in read_questions(DEV_SET)]
+        http_compare(questions, args.repetitions, args.http_compare, args.output or HTTP_COMPARE_RESULTS)
+        return
+    args.output = args.output or RESULTS
 
     settings = Settings()
     embedder = load_embedder(settings)
@@ -587,7 +651,10 @@ def main() -> None:
     dev_and_heldout = [i.text for i in items if i.set in ("dev", "heldout")]
     shipped = list(indexes.values())
     latency_shipped = time_queries(dev_and_heldout, shipped, embedder, args.repetitions)
-    latency_http = None if args.no_http else http_latency(dev_and_heldout, args.repetitions)
+    latency_http = None
+    if not args.no_http:
+        http = http_latency(dev_and_heldout, args.repetitions, {"kai": REPO_ROOT})
+        latency_http = {**http["servers"]["kai"], "load_avg_1min": http["load_avg_1min"]}
     synthetic = (
         synthetic_benchmark(args.synthetic, embedder.dim, dev_and_heldout, embedder, args.repetitions)
         if args.synthetic
@@ -619,7 +686,11 @@ def main() -> None:
         "targets": TARGETS | {"p95_ms": P95_TARGET_MS},
         "targets_met": targets_met,
         "command": "python -m evaluation.bench.chatbot_bench "
-        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "output"),
+        + " ".join(
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in vars(args).items()
+            if k not in ("output", "http_compare")
+        ),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     partial = args.output.with_suffix(".json.partial")

@@ -20,6 +20,7 @@ from services.chatbot.schemas import (
 )
 from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, SettingsDep
+from services.common.files import file_response, format_of
 
 router = APIRouter(prefix="/api/chat", tags=["chatbot"])
 
@@ -52,7 +53,8 @@ def collections(db: DatabaseDep, principal: PrincipalDep) -> list[CollectionOut]
 def source(
     collection: str, source: str, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
 ) -> FileResponse:
-    return FileResponse(service.source_file(db, settings, principal, collection, source))
+    path = service.source_file(db, settings, principal, collection, source)
+    return file_response(path, format_of(path), path.name, inline=True)
 
 
 @router.post("/feedback", status_code=status.HTTP_204_NO_CONTENT)

@@ -48,11 +48,21 @@ def serve(
     from services.common.config import get_settings
     from services.common.console import exit_on_error
 
+    settings = get_settings()
     with exit_on_error():
-        if workers > 1 and not get_settings().redis_url:
+        if workers > 1 and not settings.redis_url:
             # Each API process would run its own in-process job runner and take over the others' jobs.
             raise ConfigurationError("--workers > 1 kræver KAI_REDIS_URL, så jobs kører i 'kai worker'.")
-    uvicorn.run("services.common.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "services.common.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # uvicorn believes X-Forwarded-* from loopback by default; kai only when told a proxy is in front.
+        proxy_headers=settings.trust_proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @app.command()

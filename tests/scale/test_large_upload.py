@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import KAI, worker_env
 
-from servers import free_port
+from servers import peak_rss_mib, running_kai
 from services.common.config import Settings
 
 UPLOAD_MB = 64
@@ -39,42 +35,12 @@ def _upload(client: httpx.Client, recording: Path) -> httpx.Response:
         return client.post("/api/minutes/meetings", files={"file": (recording.name, audio, "audio/wav")})
 
 
-def _peak_rss_mib(pid: int) -> float:
-    """The process's peak resident memory so far (VmHWM), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc")
-
-
 @pytest.fixture
 def api_server(queued_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``kai serve`` in its own process, jobs going to Redis (so nothing but the upload runs in it)."""
-    port = free_port()
     env = worker_env(queued_settings, queued_settings.data_dir) | {"KAI_MAX_UPLOAD_MB": str(2 * UPLOAD_MB)}
-    log = (tmp_path / "api.log").open("w")
-    server = subprocess.Popen(
-        [str(KAI), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
-            time.sleep(0.2)
-        yield url, server.pid
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    with running_kai(KAI, env, tmp_path / "api.log") as server:
+        yield server
 
 
 def test_upload_is_streamed_to_disk(
@@ -85,9 +51,9 @@ def test_upload_is_streamed_to_disk(
     with httpx.Client(base_url=url, headers=api_headers, timeout=120) as client:
         # Warm up with a one-minute recording: routes, database, audio decoder.
         assert _upload(client, _recording(tmp_path / "kort.wav", 1)).status_code == 202
-        before = _peak_rss_mib(pid)
+        before = peak_rss_mib(pid)
         response = _upload(client, recording)
-        growth = _peak_rss_mib(pid) - before
+        growth = peak_rss_mib(pid) - before
     assert response.status_code == 202, response.text
     stored = queued_settings.resolved_storage_dir / "minutes" / response.json()["id"] / "audio.wav"
     assert stored.stat().st_size == recording.stat().st_size
