@@ -92,6 +92,7 @@ def prepare_models() -> None:
     takes a few minutes)."""
     from models.registry import load_embedder, load_speaker_encoder, whisper_model_dir
     from services.chatbot import service as chatbot
+    from services.chatbot.cli import bar_progress
     from services.common.config import get_settings
     from services.common.console import console, exit_on_error, progress_bar
     from services.common.db import open_database
@@ -108,7 +109,11 @@ def prepare_models() -> None:
         bar.update(task, advance=1, description="Vejledningssamlinger (første gang: nogle minutter)")
         settings.prepare_dirs()
         db = open_database(settings.resolved_database_url)
-        built = chatbot.ensure_shipped_collections(db, settings)
+        step = bar.add_task("Vejledningssamlinger", total=None)
+        built = chatbot.ensure_shipped_collections(
+            db, settings, bar_progress(bar, step, "Vejledningssamlinger")
+        )
+        bar.update(step, description="Vejledningssamlinger", total=1, completed=1)
         bar.update(task, advance=1, description="Postsorteringsmodel (første gang: trænes på eksempelmails)")
         _, mail_model = mailsort.active_router(db, settings)
         bar.update(task, advance=1, description="Klar")

@@ -109,19 +109,11 @@ class Settings(BaseSettings):
         description="A local sentence-transformers CrossEncoder folder that reorders the best hits. Off by "
         "default (none ships with kai).",
     )
-    retrieval_bm25_weight: float = Field(
-        0.5, description="Weight of BM25 (words) in the hybrid search's fusion of z-scored scores."
-    )
-    retrieval_dense_weight: float = Field(
-        1.0, description="Weight of the dense embeddings (meaning) in the hybrid search's fusion."
-    )
-    retrieval_synonym_weight: float = Field(
-        0.5, description="Weight of words the Danish domain thesaurus adds to a question (its own: 1)."
-    )
-    chat_abstain_threshold: float = Field(
-        0.42,
-        description="The chatbot declines to answer when its confidence that the guidance answers the "
-        "question is below this (0-1; calibrated for the bundled e5 embedder on the dev set).",
+    chat_abstain_threshold: float | None = Field(
+        None,
+        description="Override of the chatbot's abstention threshold (0-1): it declines when its confidence "
+        "that a collection answers is below this. Default: each collection's own, chosen by cross-validation "
+        "when its index was built.",
     )
 
     # Mail sorting: the IMAP watcher (`kai mailsort watch`)

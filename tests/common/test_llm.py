@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from fake_llm import FakeLlm, running_fake_llm
 
 from servers import free_port
 from services.common.config import Settings
@@ -19,56 +16,10 @@ from services.common.llm import LlmClient, LlmError, completions_url
 from services.minutes.pipeline.draft import llm_summarizer
 
 
-@dataclass
-class FakeLlm:
-    """What the fake endpoint answers, and the requests it got."""
-
-    url: str = ""
-    status: int = 200
-    body: bytes = b""
-    delay: float = 0.0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def reply_with(self, content: str) -> None:
-        self.status = 200
-        self.body = json.dumps(
-            {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
-        ).encode()
-
-
-def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(raw)})
-            time.sleep(fake.delay)
-            try:
-                self.send_response(fake.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(fake.body)))
-                self.end_headers()
-                self.wfile.write(fake.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout test)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLlm]:
-    fake = FakeLlm()
-    fake.reply_with("Hej fra modellen.")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with running_fake_llm() as fake:
+        yield fake
 
 
 def _settings(url: str | None, **overrides: Any) -> Settings:
