@@ -285,7 +285,7 @@ def _run_retrieval(settings: Settings, db: Database, entry: Mapping[str, Any]) -
     result.models = {
         "embedder": load_embedder(settings).name,
         "reranker": reranker.name if reranker else "none",
-        "abstain_threshold": str(settings.chat_abstain_threshold),
+        "abstain_threshold": str(settings.chat_abstain_threshold or "per samling, krydsvalideret"),
     }
     result.data = _checksums([entry["questions"]])
     return result

@@ -66,10 +66,21 @@ def extractive_answer(passages: Sequence[Passage]) -> str:
     return "\n\n".join(lines)
 
 
-def abstention_answer(contacts: Sequence[str]) -> str:
+def _danish_list(items: Sequence[str]) -> str:
+    """«a», «b» og «c»."""
+    quoted = [f"«{item}»" for item in dict.fromkeys(i for i in items if i)]
+    return ", ".join(quoted[:-1]) + " og " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
+
+
+def abstention_answer(scope: Sequence[str], contacts: Sequence[str]) -> str:
+    """The reply when the searched collections (``scope``: their titles) do not answer: what they cover, so
+    the question is out of it, and whom to ask instead."""
+    covered = (
+        f" Den dækker {_danish_list(scope)}, og dit spørgsmål ligger uden for det." if any(scope) else ""
+    )
     who = " eller ".join(dict.fromkeys(c for c in contacts if c)) or "en fagspecialist"
     return (
-        "Det kan jeg ikke finde i vejledningen, så jeg vil ikke gætte. "
+        f"Det kan jeg ikke finde i vejledningen, så jeg vil ikke gætte.{covered} "
         f"Spørg {who}, og meld gerne spørgsmålet som et hul i vejledningen."
     )
 

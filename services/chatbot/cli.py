@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from services.chatbot import service
+from services.chatbot.index import Progress as IndexProgress
 from services.common.auth import LOCAL_OPERATOR, parse_role
 from services.common.config import Settings, get_settings
 from services.common.console import console, exit_on_error, progress_bar
@@ -26,14 +28,22 @@ def _open() -> tuple[Database, Settings]:
     return open_database(settings.resolved_database_url), settings
 
 
+def bar_progress(bar: Progress, task: TaskID, label: str) -> IndexProgress:
+    """An index build's progress (what, done, total) shown on ``task`` of ``bar``."""
+    return lambda what, done, total: bar.update(
+        task, description=f"{label}: {what}", total=total or None, completed=done
+    )
+
+
 def _ready() -> tuple[Database, Settings]:
     """The database with the shipped collections built (the first run builds them, with a progress bar)."""
     db, settings = _open()
     if service.pending_shipped_collections(db, settings):
         with progress_bar() as bar:
-            task = bar.add_task("Bygger de medfølgende samlinger (første gang)", total=None)
-            service.ensure_shipped_collections(db, settings)
-            bar.update(task, total=1, completed=1)
+            label = "Bygger de medfølgende samlinger (første gang)"
+            task = bar.add_task(label, total=None)
+            service.ensure_shipped_collections(db, settings, bar_progress(bar, task, label))
+            bar.update(task, description=label, total=1, completed=1)
     return db, settings
 
 
@@ -54,15 +64,23 @@ def ingest(
         db, settings = _open()
         parsed_roles = [parse_role(r) for r in roles.split(",")] if roles else None
         with progress_bar() as bar:
-            task = bar.add_task(f"Indlæser {path.name}", total=None)
+            label = f"Indlæser {path.name}"
+            task = bar.add_task(label, total=None)
             report = service.ingest(
-                db, settings, path, collection, title=title, roles=parsed_roles, contact=contact
+                db,
+                settings,
+                path,
+                collection,
+                title=title,
+                roles=parsed_roles,
+                contact=contact,
+                progress=bar_progress(bar, task, label),
             )
-            bar.update(task, total=1, completed=1)
+            bar.update(task, description=label, total=1, completed=1)
     console.print(
         f"{collection}: {len(report.added)} nye, {len(report.replaced)} erstattet, "
         f"{len(report.unchanged)} uændrede, {len(report.skipped)} sprunget over; "
-        f"{report.chunks} tekststykker i indekset."
+        f"{report.chunks} tekststykker og {report.questions} spørgsmål i indekset."
     )
 
 

@@ -592,13 +592,16 @@ def load_document(path: Path, source: str | None = None) -> SourceDocument:
 
 # Files in a corpus folder that are about the corpus, not part of it.
 _NOT_CONTENT = re.compile(r"^(LICENSE|LICENCE|COPYING|README|SOURCE)", re.IGNORECASE)
+# Questions that the folder's documents answer, indexed with them (see expansions.py); not a document.
+QUESTIONS_FILE = "questions.jsonl"
 
 
 def load_folder(folder: Path) -> tuple[list[tuple[SourceDocument, Path]], list[str]]:
     """Every document under ``folder`` (its source: the path relative to ``folder``), and the files skipped
-    (licences, files of other formats, documents without text). An unreadable document raises."""
+    (licences, files of other formats, documents without text; not the folder's questions file). An
+    unreadable document raises."""
     documents, skipped = [], []
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for file in sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / QUESTIONS_FILE):
         source = file.relative_to(folder).as_posix()
         if file.name.startswith(".") or _NOT_CONTENT.match(file.name) or file.suffix.lower() not in LOADERS:
             skipped.append(source)

@@ -6,9 +6,21 @@ from fastapi import APIRouter, status
 from fastapi.responses import FileResponse, Response
 
 from services.chatbot import service
-from services.chatbot.schemas import AskIn, AskOut, CitationOut, CollectionOut, FeedbackIn, GapOut, PassageOut
+from services.chatbot.schemas import (
+    AskIn,
+    AskOut,
+    CitationOut,
+    CollectionOut,
+    ExpansionIn,
+    ExpansionOut,
+    FeedbackIn,
+    GapOut,
+    PassageOut,
+    UnitOut,
+)
 from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, SettingsDep
+from services.common.files import file_response, format_of
 
 router = APIRouter(prefix="/api/chat", tags=["chatbot"])
 
@@ -41,7 +53,8 @@ def collections(db: DatabaseDep, principal: PrincipalDep) -> list[CollectionOut]
 def source(
     collection: str, source: str, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
 ) -> FileResponse:
-    return FileResponse(service.source_file(db, settings, principal, collection, source))
+    path = service.source_file(db, settings, principal, collection, source)
+    return file_response(path, format_of(path), path.name, inline=True)
 
 
 @router.post("/feedback", status_code=status.HTTP_204_NO_CONTENT)
@@ -53,3 +66,26 @@ def feedback(body: FeedbackIn, db: DatabaseDep, principal: PrincipalDep) -> Resp
 @router.get("/gaps", response_model=list[GapOut])
 def gaps(db: DatabaseDep, principal: PrincipalDep) -> list[GapOut]:
     return [GapOut.model_validate(g) for g in service.content_gaps(db, principal)]
+
+
+@router.get("/units", response_model=list[UnitOut])
+def units(db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep) -> list[UnitOut]:
+    return [UnitOut.model_validate(u) for u in service.unit_choices(db, settings, principal)]
+
+
+@router.post("/expansions", response_model=ExpansionOut, status_code=status.HTTP_201_CREATED)
+def add_expansion(
+    body: ExpansionIn, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
+) -> ExpansionOut:
+    attached = service.add_expansion(
+        db, settings, principal, body.answer_id, body.collection, body.source, body.section
+    )
+    return ExpansionOut.model_validate(attached)
+
+
+@router.delete("/expansions/{expansion_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_expansion(
+    expansion_id: int, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
+    service.remove_expansion(db, settings, principal, expansion_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -62,6 +62,37 @@ class FeedbackIn(BaseModel):
     )
 
 
+class ExpansionIn(BaseModel):
+    """Attach an asked question (the answer it got) to the § or guide that answers it."""
+
+    answer_id: str = Field(description="The answer the question got (``answer_id`` of a content gap).")
+    collection: str
+    source: str = Field(description="The document, e.g. 'retsinformation_2025_282.json'.")
+    section: str = Field("", description="The § (e.g. '47'); empty for a guide, which is cited by its file.")
+
+
+class ExpansionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    collection: str
+    source: str
+    section: str
+    label: str
+    question: str
+    added_by: str
+    added_at: str
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    collection: str
+    source: str
+    section: str
+    label: str
+
+
 class GapOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -70,3 +101,6 @@ class GapOut(BaseModel):
     last_asked: str
     collections: list[str]
     reason: str
+    answer_id: str
+    cited: list[str] = Field(description="What an unhelpful answer cited.")
+    attached: list[ExpansionOut] = Field(description="Sources an editor attached the question to.")

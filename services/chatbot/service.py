@@ -1,5 +1,5 @@
-"""Chatbot use cases: ingest and remove documents, ask, give feedback, list content gaps, evaluate.
-The same functions serve the API and the CLI."""
+"""Chatbot use cases: ingest and remove documents, ask, give feedback, list content gaps, attach an asked
+question to the source that answers it, evaluate. The same functions serve the API and the CLI."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from evaluation.metrics import JudgedRanking, percentile, retrieval_scores
 from models.registry import load_embedder, load_reranker
-from services.chatbot import store
+from services.chatbot import abstention, store
 from services.chatbot.answer import (
     Passage,
     abstention_answer,
@@ -28,15 +28,30 @@ from services.chatbot.answer import (
     validated_llm_answer,
 )
 from services.chatbot.chunking import chunk_document
-from services.chatbot.index import CollectionIndex, analyze, current_version
-from services.chatbot.ingest import LOADERS, IngestError, load_document, load_folder
-from services.chatbot.retrieval import RetrievalConfig, query_terms, search, should_abstain
-from services.chatbot.types import Chunk, SourceDocument
+from services.chatbot.expansions import (
+    QuestionCache,
+    expansions_from_items,
+    unit_texts,
+    write_expansions,
+)
+from services.chatbot.index import (
+    CollectionIndex,
+    IndexFormatError,
+    Progress,
+    QuestionIndex,
+    analyze,
+    current_version,
+    question_key,
+    usable_expansions,
+)
+from services.chatbot.ingest import LOADERS, QUESTIONS_FILE, IngestError, load_document, load_folder
+from services.chatbot.retrieval import RetrievalConfig, embed_query, search
+from services.chatbot.types import Chunk, Expansion, SourceDocument
 from services.common import ledger
 from services.common.audit import Action, audit
 from services.common.auth import Forbidden, Principal, Role
 from services.common.config import Settings
-from services.common.db import Database
+from services.common.db import Database, utcnow
 from services.common.errors import InvalidInput, KaiError, NotFound
 from services.common.llm import LlmClient, LlmError
 from services.common.privacy import mask_cpr
@@ -44,6 +59,9 @@ from services.common.privacy import mask_cpr
 log = logging.getLogger(__name__)
 
 SHIPPED_CORPUS = Path(__file__).parent / "corpus"
+# Questions the shipped collections do not answer: every collection's abstention model learns its scope
+# against them.
+OUT_OF_SCOPE = SHIPPED_CORPUS / "out_of_scope.jsonl"
 MAX_QUESTION_CHARS = 2000
 TOP_K = 5
 ANSWER_PASSAGES = 3
@@ -63,6 +81,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files without text, or not documents
     chunks: int = 0
+    questions: int = 0  # questions indexed with the collection's units
 
 
 def _check_collection_name(name: str) -> str:
@@ -96,6 +115,18 @@ def shipped_chunks(collection: str) -> list[Chunk]:
     return [chunk for document, _ in documents for chunk in chunk_document(document)]
 
 
+def shipped_questions(collection: str) -> list[Expansion]:
+    """The questions a shipped collection carries for its units (its ``questions.jsonl``)."""
+    return expansions_from_items(
+        _read_questions(SHIPPED_CORPUS / _shipped_manifest()[collection]["path"] / QUESTIONS_FILE)
+    )
+
+
+def out_of_scope_questions() -> list[str]:
+    """Questions the shipped collections do not answer (``corpus/out_of_scope.jsonl``)."""
+    return [item["question"] for item in _read_questions(OUT_OF_SCOPE)]
+
+
 def _index_cache_dir(settings: Settings) -> Path:
     # Embeddings are a pure function of (model, text): one cache for every data dir on this machine.
     return settings.resolved_model_cache_dir / "embeddings"
@@ -108,9 +139,87 @@ def _cached_index(folder: str, version: str) -> CollectionIndex:
 
 
 def load_index(settings: Settings, collection: str) -> CollectionIndex | None:
+    """The collection's index in use; None before its first ingest, or when it was written by an older kai
+    (``kai prepare-models`` or an ingest rebuilds it)."""
     folder = store.index_dir(settings.resolved_storage_dir, collection)
     version = current_version(folder)
-    return _cached_index(str(folder), version) if version else None
+    if not version:
+        return None
+    try:
+        return _cached_index(str(folder), version)
+    except IndexFormatError as exc:
+        log.warning("%s; it is rebuilt by the next ingest", exc)
+        return None
+
+
+def build_index(
+    name: str,
+    chunks: list[Chunk],
+    expansions: list[Expansion],
+    settings: Settings,
+    progress: Progress | None = None,
+) -> CollectionIndex:
+    """A collection's index with its questions, and its abstention model trained on them (not saved)."""
+    index = CollectionIndex.build(
+        name,
+        chunks,
+        load_embedder(settings),
+        _index_cache_dir(settings),
+        expansions=expansions,
+        out_of_scope=out_of_scope_questions(),
+        progress=progress,
+    )
+    if progress is not None:
+        progress("afgrænsning (model for hvad samlingen svarer på)", 0, 1)
+    started = time.perf_counter()
+    index.abstention = abstention.train(index)
+    index.stats.training_seconds = time.perf_counter() - started
+    return index
+
+
+def _folder_questions(path: Path, sources: set[str]) -> list[Expansion]:
+    """The questions a ``questions.jsonl`` beside the ingested documents names for these sources."""
+    folder = path if path.is_dir() else path.parent
+    file = folder / QUESTIONS_FILE
+    if not file.is_file():
+        return []
+    return [e for e in expansions_from_items(_read_questions(file)) if e.source in sources]
+
+
+def _editor_expansions(db: Database, collection: str) -> list[Expansion]:
+    with db.session() as session:
+        rows = store.active_expansions(session, collection)
+        return [Expansion(r.source, r.section, r.question, "editor") for r in rows]
+
+
+def _collection_questions(
+    db: Database,
+    settings: Settings,
+    collection: str,
+    index: CollectionIndex | None,
+    chunks: list[Chunk],
+    path: Path,
+    ingested: set[str],
+    progress: Progress | None,
+) -> list[Expansion]:
+    """A collection's questions after an ingest of ``path`` (whose documents are ``ingested``): for those
+    documents, the questions their folder's ``questions.jsonl`` names and, with an LLM configured, questions
+    it writes for units that still have none; the other documents' questions as they were; editors'
+    questions from the database. Only questions of units among ``chunks`` are kept, each once."""
+    kept = [
+        e
+        for e in (index.questions.expansions if index else [])
+        if e.source not in ingested and e.origin != "editor"
+    ]
+    new = _folder_questions(path, ingested)
+    editor = _editor_expansions(db, collection)
+    if settings.llm_url:
+        covered = {e.unit for e in new + editor}
+        units = unit_texts([c for c in chunks if c.source in ingested])
+        lacking = [u for u in units if (u.source, u.section) not in covered]
+        cache = QuestionCache(_index_cache_dir(settings) / "llm_questions.sqlite3")
+        new += write_expansions(lacking, LlmClient(settings), cache, progress)
+    return usable_expansions(kept + new + editor, chunks)
 
 
 def ingest(
@@ -122,32 +231,36 @@ def ingest(
     title: str | None = None,
     roles: list[Role] | None = None,
     contact: str | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
-    """Add or replace the documents under ``path`` in ``collection`` and rebuild its index atomically."""
+    """Add or replace the documents under ``path`` in ``collection`` and rebuild its index atomically: texts,
+    questions and the abstention model. Unchanged documents with unchanged questions rebuild nothing."""
     _check_collection_name(collection)
     report = IngestReport(collection)
     loaded = _load_path(path, report)
     with db.session() as session:
         existing = {d.source: d for d in store.documents_of(session, collection)}
         row = session.get(store.ChatCollection, collection)
+    index = load_index(settings, collection)
     changed = []
     for document, file in loaded:
         known = existing.get(document.source)
-        if known is not None and known.checksum == document.checksum:
+        if known is not None and known.checksum == document.checksum and index is not None:
             report.unchanged.append(document.source)
         else:
             (report.replaced if known else report.added).append(document.source)
             changed.append((document, file))
 
-    index = load_index(settings, collection)
-    if changed or index is None:
-        replaced = {d.source for d, _ in changed}
-        kept = [c for c in (index.chunks if index else []) if c.source not in replaced]
-        new_chunks = {d.source: chunk_document(d) for d, _ in changed}
-        _rebuild(settings, collection, kept + [c for chunks in new_chunks.values() for c in chunks])
+    replaced = {d.source for d, _ in changed}
+    new_chunks = {d.source: chunk_document(d) for d, _ in changed}
+    chunks = [c for c in (index.chunks if index else []) if c.source not in replaced] + [
+        c for document_chunks in new_chunks.values() for c in document_chunks
+    ]
+    ingested = {d.source for d, _ in loaded}
+    questions = _collection_questions(db, settings, collection, index, chunks, path, ingested, progress)
+    if changed or index is None or index.questions.expansions != questions:
+        _rebuild(settings, collection, chunks, questions, progress)
         _copy_sources(settings, collection, changed)
-    else:
-        new_chunks = {}
 
     with db.session() as session:
         if row is None:
@@ -171,18 +284,24 @@ def ingest(
                 session.add(stored)
             stored.title, stored.kind, stored.checksum = document.title, document.kind, document.checksum
             stored.chunks = len(new_chunks[document.source])
-        current = load_index(settings, collection)
-        row.chunks = report.chunks = len(current.chunks) if current else 0
+        built = load_index(settings, collection)
+        row.chunks = report.chunks = len(built.chunks) if built else 0
+        report.questions = len(built.questions.expansions) if built else 0
     return report
 
 
-def _rebuild(settings: Settings, collection: str, chunks: list[Chunk]) -> None:
+def _rebuild(
+    settings: Settings,
+    collection: str,
+    chunks: list[Chunk],
+    questions: list[Expansion],
+    progress: Progress | None = None,
+) -> None:
     folder = store.index_dir(settings.resolved_storage_dir, collection)
     if not chunks:
         shutil.rmtree(folder, ignore_errors=True)
         return
-    index = CollectionIndex.build(collection, chunks, load_embedder(settings), _index_cache_dir(settings))
-    index.save(folder)
+    build_index(collection, chunks, questions, settings, progress).save(folder)
 
 
 def _copy_sources(settings: Settings, collection: str, documents: list[tuple[SourceDocument, Path]]) -> None:
@@ -203,7 +322,10 @@ def remove_document(db: Database, settings: Settings, collection: str, source: s
         if document is None:
             raise NotFound(f"Dokumentet '{source}' findes ikke i samlingen '{collection}'.")
     index = load_index(settings, collection)
-    _rebuild(settings, collection, [c for c in (index.chunks if index else []) if c.source != source])
+    chunks = [c for c in (index.chunks if index else []) if c.source != source]
+    _rebuild(
+        settings, collection, chunks, usable_expansions(index.questions.expansions if index else [], chunks)
+    )
     (store.sources_dir(settings.resolved_storage_dir, collection) / source).unlink(missing_ok=True)
     with db.session() as session:
         session.delete(session.get(store.ChatDocument, document.id))
@@ -223,7 +345,9 @@ def pending_shipped_collections(db: Database, settings: Settings) -> list[str]:
     return [name for name in _shipped_manifest() if name not in present or load_index(settings, name) is None]
 
 
-def ensure_shipped_collections(db: Database, settings: Settings) -> list[IngestReport]:
+def ensure_shipped_collections(
+    db: Database, settings: Settings, progress: Progress | None = None
+) -> list[IngestReport]:
     """Build the collections kai ships with on first run (later runs find them and do nothing)."""
     manifest = _shipped_manifest()
     return [
@@ -235,6 +359,7 @@ def ensure_shipped_collections(db: Database, settings: Settings) -> list[IngestR
             title=manifest[name]["title"],
             roles=[Role(r) for r in manifest[name]["roles"]],
             contact=manifest[name]["contact"],
+            progress=progress,
         )
         for name in pending_shipped_collections(db, settings)
     ]
@@ -341,42 +466,44 @@ def _searchable_collections(
 
 
 def answer_question(
-    settings: Settings, question: str, rows: list[store.ChatCollection], query: str | None = None
+    settings: Settings,
+    question: str,
+    rows: list[store.ChatCollection],
+    query: str | None = None,
+    indexes: dict[str, CollectionIndex] | None = None,
 ) -> Answer:
-    """Retrieve, decide whether to abstain, and compose the answer. Stores nothing."""
-    indexes = {row.name: index for row in rows if (index := load_index(settings, row.name)) is not None}
-    collection_of = {chunk.id: name for name, index in indexes.items() for chunk in index.chunks}
+    """Retrieve, decide whether to abstain, and compose the answer. Stores nothing. ``indexes`` replaces the
+    collections' indexes in use (the evaluation's, without its own questions)."""
+    available = indexes if indexes is not None else {row.name: load_index(settings, row.name) for row in rows}
+    searched = [index for row in rows if (index := available.get(row.name)) is not None]
     query = query or mask_cpr(question)
-    config = RetrievalConfig.from_settings(settings)
+    config = RetrievalConfig(abstain_threshold=settings.chat_abstain_threshold)
     embedder, reranker = load_embedder(settings), load_reranker(settings)
-    hits = (
-        search(list(indexes.values()), query, embedder, k=TOP_K, reranker=reranker, config=config)
-        if indexes
-        else []
-    )
-    abstained, confidence = should_abstain(hits, config=config) if hits else (True, 0.0)
+    result = search(searched, embed_query(query, embedder), k=TOP_K, reranker=reranker, config=config)
     ranked = [
         Citation(
             h.chunk.source,
             h.chunk.section,
             h.chunk.title,
-            _citation_url(h.chunk, collection_of[h.chunk.id]),
+            _citation_url(h.chunk, h.collection),
             round(h.score, 4),
         )
-        for h in hits
+        for h in result.hits
     ]
     names = [row.name for row in rows]
-    if abstained:
-        text = abstention_answer([row.contact for row in rows])
-        return Answer(text, True, confidence, "abstained", [], ranked, [], names)
-    terms = query_terms(
-        query, config
-    )  # with the thesaurus' words: 'BFU' highlights 'børnefaglig undersøgelse'
+    if result.abstained:
+        text = abstention_answer([row.title for row in rows], [row.contact for row in rows])
+        return Answer(text, True, result.confidence, "abstained", [], ranked, [], names)
+    # Highlighted: the sentences of the cited text that share most words with the question and with the
+    # unit's question closest to it (written for that text, it often uses the text's words where the asker
+    # did not: "BFU" → "børnefaglig undersøgelse").
+    terms = set(analyze(query))
     passages = [
-        Passage(h.chunk, h.score, highlight(h.chunk.text, terms, analyze)) for h in hits[:ANSWER_PASSAGES]
+        Passage(h.chunk, h.score, highlight(h.chunk.text, terms | set(analyze(h.question or "")), analyze))
+        for h in result.hits[:ANSWER_PASSAGES]
     ]
     text, source = _compose(settings, question, passages)
-    return Answer(text, False, confidence, source, ranked, ranked, passages, names)
+    return Answer(text, False, result.confidence, source, ranked, ranked, passages, names)
 
 
 def ask(
@@ -477,23 +604,99 @@ def give_feedback(
 
 
 @dataclass
+class UnitChoice:
+    """A § or guide an editor can attach a question to."""
+
+    collection: str
+    source: str
+    section: str
+    label: str  # "Barnets lov § 47", "Computere (os2borgerpc_docs/…computere.md)"
+
+
+@dataclass
+class AttachedQuestion:
+    """A question an editor attached to the source that answers it."""
+
+    id: int
+    collection: str
+    source: str
+    section: str
+    label: str
+    question: str
+    added_by: str
+    added_at: str
+
+
+@dataclass
 class ContentGap:
     question: str
     times: int
     last_asked: str
     collections: list[str]
     reason: str  # "ikke fundet" | "ikke hjælpsomt"
+    answer_id: str  # the latest time it was asked: what "Tilføj til kilde" attaches
+    cited: list[str] = field(default_factory=list)  # what an unhelpful answer cited
+    attached: list[AttachedQuestion] = field(default_factory=list)
+
+
+def _require_editor(principal: Principal) -> None:
+    if principal.role not in GAP_EDITOR_ROLES:
+        raise Forbidden("Kun redaktører (admin eller ledelse) kan se og rette huller i vejledningen.")
+
+
+def _unit_labels(db: Database, collection: str, units: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    with db.session() as session:
+        titles = {d.source: d.title for d in store.documents_of(session, collection)}
+    return {
+        (source, section): f"{titles.get(source, source)} § {section}"
+        if section
+        else f"{titles.get(source, source)} ({source})"
+        for source, section in units
+    }
+
+
+def unit_choices(db: Database, settings: Settings, principal: Principal) -> list[UnitChoice]:
+    """Every § and guide of the collections the editor may read, for attaching a question to one."""
+    _require_editor(principal)
+    choices = []
+    for row in list_collections(db, principal):
+        index = load_index(settings, row.name)
+        if index is not None:
+            labels = _unit_labels(db, row.name, index.units)
+            choices += [UnitChoice(row.name, s, sec, labels[(s, sec)]) for s, sec in index.units]
+    return choices
+
+
+def _attached(db: Database, rows: list[store.ChatExpansion]) -> list[AttachedQuestion]:
+    labels: dict[tuple[str, str], str] = {}
+    for collection in {r.collection for r in rows}:
+        units = [(r.source, r.section) for r in rows if r.collection == collection]
+        labels |= _unit_labels(db, collection, units)
+    return [
+        AttachedQuestion(
+            r.id,
+            r.collection,
+            r.source,
+            r.section,
+            labels[(r.source, r.section)],
+            r.question,
+            r.added_by,
+            r.added_at.isoformat(),
+        )
+        for r in rows
+    ]
 
 
 def content_gaps(db: Database, principal: Principal, limit: int = 200) -> list[ContentGap]:
     """Questions the guidance did not answer (declined, or marked unhelpful), most frequent first: the
-    editors' (admin, management) list of what the guidance lacks. Questions are CPR-masked, never named."""
-    if principal.role not in GAP_EDITOR_ROLES:
-        raise Forbidden("Kun redaktører (admin eller ledelse) kan se listen over huller i vejledningen.")
+    editors' (admin, management) list of what the guidance lacks, with the questions they attached to a
+    source. Questions are CPR-masked, never named."""
+    _require_editor(principal)
     from sqlalchemy import or_, select
 
     readable = {c.name for c in list_collections(db, principal)}
     gaps: dict[str, ContentGap] = {}
+    asked_in: dict[str, str] = {}  # answer id → gap key
     with db.session() as session:
         rows = session.scalars(
             select(store.ChatAnswer)
@@ -504,16 +707,95 @@ def content_gaps(db: Database, principal: Principal, limit: int = 200) -> list[C
             if not set(row.collections) & readable:
                 continue
             key = " ".join(analyze(row.question)) or row.question.lower()
-            gap = gaps.get(key)
+            asked_in[row.id] = key
             reason = "ikke fundet" if row.abstained else "ikke hjælpsomt"
+            cited = [c["title"] for c in row.citations]
+            gap = gaps.get(key)
             if gap is None:
                 gaps[key] = ContentGap(
-                    row.question, 1, row.created_at.isoformat(), list(row.collections), reason
+                    row.question, 1, row.created_at.isoformat(), list(row.collections), reason, row.id, cited
                 )
             else:
                 gap.times += 1
-                gap.last_asked = row.created_at.isoformat()
+                gap.last_asked, gap.answer_id, gap.reason, gap.cited = (
+                    row.created_at.isoformat(),
+                    row.id,
+                    reason,
+                    cited,
+                )
+        attached = [r for r in store.active_expansions(session) if r.answer_id in asked_in]
+    for row, question in zip(attached, _attached(db, attached), strict=True):
+        gaps[asked_in[str(row.answer_id)]].attached.append(question)
     return sorted(gaps.values(), key=lambda g: (-g.times, g.last_asked))[:limit]
+
+
+def add_expansion(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    answer_id: str,
+    collection: str,
+    source: str,
+    section: str = "",
+) -> AttachedQuestion:
+    """Attach an asked question to the § or guide that answers it: from now on it is one of that unit's
+    questions (its index gets a new version at once; no re-ingest). Audited, and undone by
+    ``remove_expansion``. Attaching the same question to the same unit again changes nothing."""
+    _require_editor(principal)
+    _readable(db, principal, collection)
+    index = load_index(settings, collection)
+    if index is None or (source, section) not in index.units:
+        raise InvalidInput(f"Kilden findes ikke i samlingen '{collection}'.")
+    with db.session() as session:
+        question = mask_cpr(store.get_answer(session, answer_id).question)
+        same = [
+            r
+            for r in store.active_expansions(session, collection)
+            if (r.source, r.section) == (source, section)
+            and question_key(r.question) == question_key(question)
+        ]
+        row = same[0] if same else None
+        if row is None:
+            row = store.ChatExpansion(
+                collection=collection,
+                source=source,
+                section=section,
+                question=question,
+                answer_id=answer_id,
+                added_by=principal.name,
+            )
+            session.add(row)
+            session.flush()
+            audit(session, principal, Action.CORRECTED, object_type="chat_expansion", object_id=row.id)
+    _refresh_editor_questions(db, settings, collection)
+    return _attached(db, [row])[0]
+
+
+def remove_expansion(db: Database, settings: Settings, principal: Principal, expansion_id: int) -> None:
+    """Take an editor's question off its unit again (the row stays, marked removed: who and when)."""
+    _require_editor(principal)
+    with db.session() as session:
+        collection = store.get_expansion(session, expansion_id).collection
+    _readable(db, principal, collection)
+    with db.session() as session:
+        row = store.get_expansion(session, expansion_id)
+        row.removed_at, row.removed_by = utcnow(), principal.name
+        audit(session, principal, Action.DELETED, object_type="chat_expansion", object_id=expansion_id)
+    _refresh_editor_questions(db, settings, collection)
+
+
+def _refresh_editor_questions(db: Database, settings: Settings, collection: str) -> None:
+    """A new index version with the editors' questions as the database has them now; the texts, the other
+    questions and the abstention model stay (the model reads the questions at query time)."""
+    index = load_index(settings, collection)
+    if index is None:
+        return
+    others = [e for e in index.questions.expansions if e.origin != "editor"]
+    expansions = usable_expansions(others + _editor_expansions(db, collection), index.chunks)
+    questions = QuestionIndex.embed(
+        expansions, index.questions.out_of_scope, load_embedder(settings), _index_cache_dir(settings)
+    )
+    index.with_questions(questions).save(store.index_dir(settings.resolved_storage_dir, collection))
 
 
 # --- evaluation -----------------------------------------------------------------------------------------
@@ -534,8 +816,13 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
             not isinstance(item, dict)
             or not isinstance(item.get("question"), str)
             or not isinstance(item.get("relevant", []), list)
+            or not all(
+                isinstance(g, dict) and isinstance(g.get("source"), str) for g in item.get("relevant", [])
+            )
         ):
-            raise InvalidInput(f"{path.name}, linje {number}: mangler 'question' eller 'relevant'.")
+            raise InvalidInput(
+                f"{path.name}, linje {number}: mangler 'question' eller 'relevant' (med 'source')."
+            )
         questions.append(item)
     if not questions:
         raise InvalidInput(f"{path.name} indeholder ingen spørgsmål.")
@@ -560,15 +847,40 @@ def score_answers(items: list[tuple[dict[str, Any], Answer, float]]) -> dict[str
     }
 
 
+def without_questions(index: CollectionIndex, texts: set[str]) -> CollectionIndex:
+    """``index`` without these questions (as expansions or as out-of-scope questions) and, where any were
+    among them, with an abstention model trained without them: an evaluated question never helps retrieve or
+    judge itself."""
+    questions = index.questions.without(texts)
+    if len(questions.expansions) + len(questions.out_of_scope) == len(index.questions.expansions) + len(
+        index.questions.out_of_scope
+    ):
+        return index
+    reduced = index.with_questions(questions)
+    reduced.abstention = abstention.train(reduced)
+    return reduced
+
+
 def evaluate(db: Database, settings: Settings, qa_path: Path, principal: Principal) -> dict[str, Any]:
     """`kai chatbot eval`: answer every question (in its collection when it names one) and score the answers.
-    Evaluation questions are not recorded: they are not use, and must not count as time saved."""
+    Questions of the file that the collections carry as their own questions are taken out of them first (see
+    ``without_questions``). Evaluation questions are not recorded: they are not use, and must not count as
+    time saved."""
+    questions = _read_questions(qa_path)
+    texts = {q["question"] for q in questions}
+    indexes = {
+        row.name: without_questions(index, texts)
+        for row in list_collections(db, principal)
+        if (index := load_index(settings, row.name)) is not None
+    }
     items = []
-    for question in _read_questions(qa_path):
+    for question in questions:
         started = time.perf_counter()
         try:
             rows = _searchable_collections(db, principal, question.get("collection"))
-            answer = answer_question(settings, _validated_question(question["question"]), rows)
+            answer = answer_question(
+                settings, _validated_question(question["question"]), rows, indexes=indexes
+            )
         except KaiError as exc:
             raise InvalidInput(f"Spørgsmål {question.get('id', '?')}: {exc.message}") from exc
         items.append((question, answer, (time.perf_counter() - started) * 1000))

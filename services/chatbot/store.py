@@ -1,5 +1,6 @@
 """Persistence of the chatbot: collections and their documents, conversations, answers (for feedback and
-content gaps). The search index itself lives in files (see ``index.py``); these rows say what is in it."""
+content gaps), and the questions editors attached to a source. The search index itself lives in files (see
+``index.py``); these rows say what is in it."""
 
 from __future__ import annotations
 
@@ -63,6 +64,26 @@ class ChatAnswer(Base):
     helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
+class ChatExpansion(Base):
+    """A question an editor attached to the § or guide that answers it: indexed with that unit (question
+    expansion) until it is removed. Removal keeps the row (who added and removed what, and when)."""
+
+    __tablename__ = "chat_expansions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    collection: Mapped[str] = mapped_column(
+        ForeignKey("chat_collections.name", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(300))
+    section: Mapped[str] = mapped_column(String(32), default="")
+    question: Mapped[str] = mapped_column(Text)  # CPR-masked, as asked
+    answer_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # the asked question
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 def new_conversation_id() -> str:
     return _new_id()
 
@@ -102,6 +123,21 @@ def get_answer(session: Session, answer_id: str) -> ChatAnswer:
     if answer is None:
         raise NotFound(f"Svaret {answer_id} findes ikke.")
     return answer
+
+
+def active_expansions(session: Session, collection: str | None = None) -> list[ChatExpansion]:
+    """Editors' questions in use (not removed), oldest first; of one collection, or of all."""
+    query = select(ChatExpansion).where(ChatExpansion.removed_at.is_(None))
+    if collection is not None:
+        query = query.where(ChatExpansion.collection == collection)
+    return list(session.scalars(query.order_by(ChatExpansion.id)))
+
+
+def get_expansion(session: Session, expansion_id: int) -> ChatExpansion:
+    row = session.get(ChatExpansion, expansion_id)
+    if row is None or row.removed_at is not None:
+        raise NotFound(f"Spørgsmålet {expansion_id} er ikke knyttet til en kilde.")
+    return row
 
 
 def index_dir(storage_dir: Path, collection: str) -> Path:

@@ -1,7 +1,9 @@
-"""Plain data of the chatbot: documents as loaded, and the chunks that are indexed and cited."""
+"""Plain data of the chatbot: documents as loaded, the chunks that are indexed and cited, the questions
+indexed with them, and the abstention model that ships with an index."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -54,3 +56,40 @@ class Chunk:
     @property
     def searchable(self) -> str:
         return f"{self.context}\n{self.text}" if self.context else self.text
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A question that a citation unit (a § or a guide file) answers, indexed with the unit ("doc2query"): the
+    unit is found by its text and by the questions written for it."""
+
+    source: str
+    section: str  # the unit's § ("" for a guide file)
+    text: str
+    origin: str = "file"  # "file": questions.jsonl beside the documents; "llm": written at ingest; "editor"
+
+    @property
+    def unit(self) -> tuple[str, str]:
+        return (self.source, self.section)
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """A logistic regression over the search's evidence (``features``, standardised): the probability that a
+    collection answers a question. Trained with the index; its ``threshold`` chosen by cross-validation."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    # How it was trained and what cross-validation measured (for the record; not used to decide).
+    summary: dict[str, float] = field(default_factory=dict)
+
+    def probability(self, evidence: dict[str, float]) -> float:
+        z = self.intercept + sum(
+            c * (evidence[name] - m) / s
+            for name, m, s, c in zip(self.features, self.mean, self.scale, self.coef, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))

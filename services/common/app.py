@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,12 +15,22 @@ from fastapi.staticfiles import StaticFiles
 from evaluation import router as evaluation_router
 from services.chatbot import router as chatbot_router
 from services.common import observability
+from services.common.api_docs import add_api_docs
 from services.common.config import Settings, get_settings
 from services.common.db import open_database
 from services.common.deps import DatabaseDep
 from services.common.errors import KaiError
 from services.common.jobs import JobHandler
+from services.common.middleware import (
+    MB,
+    BodyGuard,
+    BodyLimit,
+    BodyLimits,
+    SecurityHeaders,
+    error_response,
+)
 from services.common.queue import create_job_runner
+from services.common.schemas import document_errors
 from services.mailsort import router as mailsort_router
 from services.minutes import router as minutes_router
 from services.minutes import service as minutes_service
@@ -31,6 +42,23 @@ log = logging.getLogger(__name__)
 def job_handlers() -> dict[str, JobHandler]:
     """Every kind of job kai knows, for whichever runner executes them."""
     return {minutes_service.JOB_KIND: minutes_service.run_transcription_job}
+
+
+# JSON and forms: far more than any question, mail form or minutes draft needs.
+DEFAULT_BODY_LIMIT = BodyLimit(1 * MB, "Forespørgslen er større end grænsen på 1 MB.")
+
+
+def body_limits(settings: Settings) -> BodyLimits:
+    """The routes that take more than ``DEFAULT_BODY_LIMIT``: a recording (with its form fields and agenda
+    file) and a raw mail."""
+    return {
+        ("POST", "/api/minutes/meetings"): BodyLimit(
+            settings.max_upload_bytes + 1 * MB, f"Filen er større end grænsen på {settings.max_upload_mb} MB."
+        ),
+        ("POST", "/api/mail/route/raw"): BodyLimit(
+            settings.mail_max_bytes, f"Mailen er større end grænsen på {settings.mail_max_mb} MB."
+        ),
+    }
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -63,27 +91,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Lokale AI-værktøjer for Høje-Taastrup Kommune: referater, vejledning og postsortering.",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if settings.api_docs else None,
+        docs_url=None,  # served from the installed Swagger UI below, not from a CDN
+        redoc_url=None,
     )
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI builds the schema; kai's one error body replaces FastAPI's default 422 schema, once.
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    if settings.api_docs:
+        add_api_docs(app)
 
     @app.exception_handler(KaiError)
     async def kai_error(_: Request, exc: KaiError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        return error_response(exc.status_code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+        return error_response(422, _validation_message(exc))
 
-    @app.middleware("http")
-    async def upload_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Refuse an oversized upload before its body is read and spooled to disk.
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_upload_bytes + (1 << 20):
-            return JSONResponse(
-                {"detail": f"Filen er større end grænsen på {settings.max_upload_mb} MB."}, status_code=413
-            )
-        return await call_next(request)
-
-    # Added last, so it is outermost: every response (a refused upload too) carries the request id.
+    app.add_middleware(BodyGuard, limits=body_limits(settings), default=DEFAULT_BODY_LIMIT)
+    app.add_middleware(SecurityHeaders)  # outside the guard: its refusals carry the headers too
+    # Added last, so it is outermost: every response (a refused body too) carries the request id.
     app.add_middleware(observability.RequestContext)
 
     # Liveness: the process answers. No dependencies, so a database outage does not restart every instance.

@@ -29,6 +29,8 @@ class Action(StrEnum):
     DELETED = "deleted"
     EXPORTED = "exported"
     VIEWED = "viewed"
+    SHARED = "shared"
+    CANCELLED = "cancelled"
 
 
 class Outcome(StrEnum):

@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -23,10 +23,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from starlette.requests import HTTPConnection
 
+from services.common import login_backoff
 from services.common.config import Settings
-from services.common.db import Base, Database, utcnow
-from services.common.deps import get_db, get_settings
+from services.common.db import Base, Database, as_utc, utcnow
+from services.common.deps import get_db
 from services.common.errors import Conflict, InvalidInput, KaiError, NotFound
 
 
@@ -55,8 +57,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # argon2id hash; None: the user cannot log in on the web (API tokens only).
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
 
 
 class WebSession(Base):
@@ -104,11 +104,6 @@ def parse_role(value: str) -> Role:
         raise InvalidInput(
             f"Ukendt rolle '{value}'. Gyldige roller: {', '.join(r.value for r in Role)}."
         ) from None
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; kai stores UTC throughout."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _token_hash(token: str) -> str:
@@ -168,7 +163,7 @@ def principal_for_token(db: Database, secret: str) -> Principal:
             raise Unauthorized("Tokenets bruger findes ikke længere.")
         now = utcnow()
         # Touch the row at most once a minute: a write per request would slow every question down.
-        if token.last_used_at is None or (now - _aware(token.last_used_at)).total_seconds() > 60:
+        if token.last_used_at is None or (now - as_utc(token.last_used_at)).total_seconds() > 60:
             token.last_used_at = now
         return Principal(user.name, Role(token.role))
 
@@ -177,13 +172,13 @@ SESSION_COOKIE = "kai_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 MIN_PASSWORD_LENGTH = 10
-# One message for every failed login, so the answer never tells whether the user exists or is locked.
-LOGIN_FAILED = (
-    "Forkert brugernavn eller adgangskode – eller kontoen er midlertidigt spærret efter for mange forsøg. "
-    "Prøv igen, eller kontakt IT."
-)
+# One message for every failed login, so the answer never tells whether the user exists.
+LOGIN_FAILED = "Forkert brugernavn eller adgangskode. Prøv igen, eller kontakt IT."
 CSRF_FAILED = "Formularen er udløbet eller mangler sit sikkerhedstoken (CSRF). Genindlæs siden, og prøv igen."
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_REQUIRED = "Log ind, eller send et API-token som 'Authorization: Bearer <token>'."
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where the middleware leaves the principal it found for a request (``request.state.principal``).
+PRINCIPAL_STATE = "principal"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against for unknown user names, so a failed login takes as long whether the user exists or not.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -203,18 +198,19 @@ def _password_matches(password_hash: str | None, password: str) -> bool:
 
 
 def set_password(db: Database, name: str, password: str) -> None:
-    """Set a user's password, unlock the account and end every session the user has open."""
+    """Set a user's password, end the account's wait after failed logins and every session it has open."""
     password_hash = hash_password(password)
     with db.session() as session:
         user = _user(session, name)
-        user.password_hash, user.failed_logins, user.locked_until = password_hash, 0, None
+        user.password_hash = password_hash
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        login_backoff.end_wait(session, user.name)
 
 
 def unlock_user(db: Database, name: str) -> None:
+    """End the account's wait after failed logins (its user may try again at once)."""
     with db.session() as session:
-        user = _user(session, name)
-        user.failed_logins, user.locked_until = 0, None
+        login_backoff.end_wait(session, _user(session, name).name)
 
 
 def ensure_admin(db: Database, name: str = "admin") -> str | None:
@@ -230,34 +226,28 @@ def ensure_admin(db: Database, name: str = "admin") -> str | None:
 
 @dataclass(frozen=True)
 class LoginAttempt:
-    """The outcome of a login: ``principal`` on success; ``known_user`` for the audit log either way."""
+    """The outcome of a login: ``principal`` on success; ``known_user`` for the audit log either way;
+    ``retry_after``: the seconds the attempt must wait (refused unchecked), after too many failures."""
 
     principal: Principal | None
     known_user: Principal | None
-    locked: bool = False
+    retry_after: int | None = None
 
 
-def authenticate(db: Database, settings: Settings, name: str, password: str) -> LoginAttempt:
-    """Check a password, counting failures per user and locking the account after too many."""
-    now = utcnow()
+def authenticate(db: Database, settings: Settings, name: str, password: str, address: str) -> LoginAttempt:
+    """Check a password from the client at ``address``, unless the account or the address must wait after
+    failed logins first (``services.common.login_backoff``)."""
+    name = name.strip()
     with db.session() as session:
-        user = session.scalar(select(User).where(User.name == name.strip()))
-        matches = _password_matches(user.password_hash if user else None, password)
-        if user is None:
-            return LoginAttempt(None, None)
-        who = Principal(user.name, Role(user.role))
-        if user.locked_until is not None and _aware(user.locked_until) > now:
-            # Failures during a lock do not extend it: an attacker cannot keep a colleague out for good.
-            return LoginAttempt(None, who, locked=True)
-        if matches:
-            user.failed_logins, user.locked_until = 0, None
-            return LoginAttempt(who, who)
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-            user.failed_logins = 0  # a fresh count once the lock has run out
-            return LoginAttempt(None, who, locked=True)
+        user = session.scalar(select(User).where(User.name == name))
+    who = Principal(user.name, Role(user.role)) if user else None
+    wait = login_backoff.claim_attempt(db, settings, name, address)
+    if wait is not None:
+        return LoginAttempt(None, who, retry_after=wait)
+    if not _password_matches(user.password_hash if user else None, password):
         return LoginAttempt(None, who)
+    login_backoff.forget(db, name, address)
+    return LoginAttempt(who, who)
 
 
 def create_session(db: Database, settings: Settings, name: str) -> str:
@@ -292,7 +282,7 @@ def revoke_session(db: Database, secret: str) -> Principal | None:
 def principal_for_session(db: Database, secret: str) -> Principal:
     with db.session() as session:
         row = session.scalar(select(WebSession).where(WebSession.secret_sha256 == _token_hash(secret)))
-        if row is None or row.revoked_at is not None or _aware(row.expires_at) <= utcnow():
+        if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
             raise Unauthorized("Din session er udløbet. Log ind igen.")
         user = session.get(User, row.user_id)
         if user is None:
@@ -310,12 +300,9 @@ def csrf_matches(session_secret: str, candidate: str | None) -> bool:
     return bool(candidate) and hmac.compare_digest(csrf_token(session_secret), candidate or "")
 
 
-def current_principal(
-    request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    settings: Annotated[Settings, Depends(get_settings)],
-) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>`` or the session cookie; 401 without either.
+def authenticate_request(db: Database, request: HTTPConnection) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>`` or the session cookie, read from the headers alone
+    (no body byte is needed); ``Unauthorized`` without either.
 
     A state-changing request authenticated by the cookie must send the CSRF token in the X-CSRF-Token header.
     """
@@ -324,13 +311,20 @@ def current_principal(
         return principal_for_token(db, credentials.strip())
     session_secret = request.cookies.get(SESSION_COOKIE)
     if not session_secret:
-        raise Unauthorized("Log ind, eller send et API-token som 'Authorization: Bearer <token>'.")
+        raise Unauthorized(LOGIN_REQUIRED)
     principal = principal_for_session(db, session_secret)
-    if request.method not in _SAFE_METHODS and not csrf_matches(
+    if request.scope["method"] not in SAFE_METHODS and not csrf_matches(
         session_secret, request.headers.get(CSRF_HEADER)
     ):
         raise Forbidden(CSRF_FAILED)
     return principal
+
+
+def current_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
+    """The caller (401/403 as ``authenticate_request``). For a request with a body the middleware has already
+    asked, before reading the body (``services.common.middleware``); its answer is reused."""
+    known: Principal | None = getattr(request.state, PRINCIPAL_STATE, None)
+    return known if known is not None else authenticate_request(db, request)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

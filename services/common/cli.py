@@ -48,11 +48,21 @@ def serve(
     from services.common.config import get_settings
     from services.common.console import exit_on_error
 
+    settings = get_settings()
     with exit_on_error():
-        if workers > 1 and not get_settings().redis_url:
+        if workers > 1 and not settings.redis_url:
             # Each API process would run its own in-process job runner and take over the others' jobs.
             raise ConfigurationError("--workers > 1 kræver KAI_REDIS_URL, så jobs kører i 'kai worker'.")
-    uvicorn.run("services.common.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "services.common.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # uvicorn believes X-Forwarded-* from loopback by default; kai only when told a proxy is in front.
+        proxy_headers=settings.trust_proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @app.command()
@@ -82,6 +92,7 @@ def prepare_models() -> None:
     takes a few minutes)."""
     from models.registry import load_embedder, load_speaker_encoder, whisper_model_dir
     from services.chatbot import service as chatbot
+    from services.chatbot.cli import bar_progress
     from services.common.config import get_settings
     from services.common.console import console, exit_on_error, progress_bar
     from services.common.db import open_database
@@ -98,7 +109,11 @@ def prepare_models() -> None:
         bar.update(task, advance=1, description="Vejledningssamlinger (første gang: nogle minutter)")
         settings.prepare_dirs()
         db = open_database(settings.resolved_database_url)
-        built = chatbot.ensure_shipped_collections(db, settings)
+        step = bar.add_task("Vejledningssamlinger", total=None)
+        built = chatbot.ensure_shipped_collections(
+            db, settings, bar_progress(bar, step, "Vejledningssamlinger")
+        )
+        bar.update(step, description="Vejledningssamlinger", total=1, completed=1)
         bar.update(task, advance=1, description="Postsorteringsmodel (første gang: trænes på eksempelmails)")
         _, mail_model = mailsort.active_router(db, settings)
         bar.update(task, advance=1, description="Klar")

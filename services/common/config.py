@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     )
 
     # Operations
+    api_docs: bool = Field(
+        True, description="Serve the API documentation at /docs (and its schema at /openapi.json)."
+    )
     log_format: Literal["json", "text"] = Field(
         "json", description="'json': one JSON object per log line (with request ids); 'text' for humans."
     )
@@ -106,19 +109,11 @@ class Settings(BaseSettings):
         description="A local sentence-transformers CrossEncoder folder that reorders the best hits. Off by "
         "default (none ships with kai).",
     )
-    retrieval_bm25_weight: float = Field(
-        0.5, description="Weight of BM25 (words) in the hybrid search's fusion of z-scored scores."
-    )
-    retrieval_dense_weight: float = Field(
-        1.0, description="Weight of the dense embeddings (meaning) in the hybrid search's fusion."
-    )
-    retrieval_synonym_weight: float = Field(
-        0.5, description="Weight of words the Danish domain thesaurus adds to a question (its own: 1)."
-    )
-    chat_abstain_threshold: float = Field(
-        0.42,
-        description="The chatbot declines to answer when its confidence that the guidance answers the "
-        "question is below this (0-1; calibrated for the bundled e5 embedder on the dev set).",
+    chat_abstain_threshold: float | None = Field(
+        None,
+        description="Override of the chatbot's abstention threshold (0-1): it declines when its confidence "
+        "that a collection answers is below this. Default: each collection's own, chosen by cross-validation "
+        "when its index was built.",
     )
 
     # Mail sorting: the IMAP watcher (`kai mailsort watch`)
@@ -164,14 +159,31 @@ class Settings(BaseSettings):
 
     # Web login
     session_hours: float = Field(8.0, gt=0, description="A web login lasts this many hours, then ends.")
-    login_max_failures: int = Field(
-        5, ge=1, description="Failed logins in a row after which a user is locked out for a while."
+    login_free_failures: int = Field(
+        3,
+        ge=1,
+        description="Failed logins to one account before its next attempt must wait: 1 s, doubling with "
+        "each further failure up to login_max_wait_minutes. A right password clears the count.",
     )
-    login_lock_minutes: float = Field(15.0, ge=0, description="How long a locked-out user must wait.")
+    login_free_failures_per_address: int = Field(
+        10,
+        ge=1,
+        description="The same for all accounts tried from one client address (an office behind one NAT "
+        "address shares it).",
+    )
+    login_max_wait_minutes: float = Field(
+        15.0, gt=0, description="The longest wait between attempts after repeated failed logins."
+    )
     trust_proxy_headers: bool = Field(
         False,
         description="Trust X-Forwarded-Proto from a reverse proxy that terminates TLS (marks the session "
-        "cookie Secure). Only turn on when kai is reachable through that proxy alone.",
+        "cookie Secure) and X-Forwarded-For (the client's address, e.g. for the login back-off). Only turn "
+        "on when kai is reachable through that proxy alone.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses (or networks) of the proxies whose X-Forwarded-* headers are "
+        "believed when trust_proxy_headers is on.",
     )
 
     @property

@@ -1,7 +1,9 @@
-"""Danish calendar words: the minutes draft reads dates said aloud with them, the exports write dates."""
+"""Danish calendar words: the minutes draft reads dates said aloud with them, the exports write dates;
+and waits as a person reads them."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 # Lower-case, as Danish writes them; index 0 is January.
@@ -26,3 +28,10 @@ WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søn
 def danish_date(value: date) -> str:
     """``value`` the Danish way: "18. november 2025"."""
     return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
+
+
+def danish_wait(seconds: int) -> str:
+    """A wait the way a person says it: "1 sekund", "45 sekunder", "15 minutter" (rounded up)."""
+    if seconds < 120:
+        return f"{seconds} sekund" if seconds == 1 else f"{seconds} sekunder"
+    return f"{math.ceil(seconds / 60)} minutter"

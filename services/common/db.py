@@ -26,6 +26,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite returns naive ones for timezone-aware columns, and kai
+    stores UTC throughout."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012 - SQLAlchemy's own hook
 
@@ -77,6 +83,7 @@ def import_all_tables() -> None:
     import services.common.auth
     import services.common.jobs
     import services.common.ledger
+    import services.common.login_backoff
     import services.mailsort.imap
     import services.mailsort.store
     import services.minutes.store  # noqa: F401

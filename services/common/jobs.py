@@ -244,7 +244,8 @@ class InProcessJobRunner:
     """Runs jobs on a thread pool inside the API (or CLI) process.
 
     At start it requeues jobs left ``running`` by a process that died and runs everything still queued, so no
-    accepted upload is lost to a crash or restart.
+    accepted upload is lost to a crash or restart. A job that may itself have killed the process is resumed
+    ``job_retries`` times, then failed, so it cannot take the API down at every start.
     """
 
     def __init__(
@@ -257,12 +258,17 @@ class InProcessJobRunner:
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kai-job")
 
     def start(self) -> None:
+        tries = self.settings.job_retries + 1
+        gave_up = f"Opgivet efter {tries} forsøg: behandlingen stoppede uventet hver gang. Kontakt IT."
         with self.db.session() as session:
+            orphaned = Job.status == JobStatus.RUNNING
             session.execute(
                 update(Job)
-                .where(Job.status == JobStatus.RUNNING)
-                .values(status=JobStatus.QUEUED, message="Genoptaget efter genstart")
+                .where(orphaned, Job.attempts >= tries)
+                .values(status=JobStatus.FAILED, error=gave_up, message=gave_up, finished_at=utcnow())
             )
+            resumed = {"status": JobStatus.QUEUED, "message": "Genoptaget efter genstart"}
+            session.execute(update(Job).where(orphaned).values(**resumed))
             pending = list(
                 session.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.created_at))
             )

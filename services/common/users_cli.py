@@ -49,7 +49,8 @@ def add_user(
 
 @users_app.command("passwd")
 def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
-    """Set a user's web password; unlocks the account and logs the user out everywhere."""
+    """Set a user's web password; ends the account's wait after failed logins and logs the user out
+    everywhere."""
     with exit_on_error():
         db = _db()
         auth.set_password(db, name, _prompt_password())
@@ -58,7 +59,7 @@ def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> Non
 
 @users_app.command("unlock")
 def unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
-    """Lift a lock-out after too many failed logins."""
+    """End the account's wait after failed logins (the next attempt is checked at once)."""
     with exit_on_error():
         auth.unlock_user(_db(), name)
     console.print(f"'{name}' kan logge ind igen.")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import imaplib
 import ipaddress
 import logging
@@ -35,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, and_, not_, select
@@ -44,6 +44,7 @@ from services.common.config import Settings
 from services.common.db import Base, Database, utcnow
 from services.common.errors import ConfigurationError, KaiError
 from services.common.privacy import mask_cpr
+from services.mailsort import store
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class ImapMail(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     folder_id: Mapped[int] = mapped_column(ForeignKey("mail_imap_folders.id"), index=True)
     uid: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[str] = mapped_column(String(300), default="")
+    message_id: Mapped[str] = mapped_column(String(300), default="")  # CPR-masked
     dedupe_key: Mapped[str] = mapped_column(String(80), default="", index=True)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     outcome: Mapped[str] = mapped_column(String(32), default=Outcome.PENDING, index=True)
@@ -359,13 +360,12 @@ def fetch_body(conn: imaplib.IMAP4, uid: int) -> bytes | None:
 # --- state helpers --------------------------------------------------------------------------------------
 
 
-def dedupe_key(message_id: str, raw: bytes | None = None) -> str:
-    """What makes two mails the same: the Message-ID, else the exact bytes ("" when neither is known)."""
-    if message_id:
-        return "mid:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
-    if raw is None:
+def dedupe_key(storage_dir: Path, message_id: str, raw: bytes | None = None) -> str:
+    """What makes two mails the same: the Message-ID, else the exact bytes ("" when neither is known). Keyed
+    as a routed mail's ``store.dedup_key``, so a CPR number in a Message-ID cannot be found from it."""
+    if not message_id and raw is None:
         return ""
-    return "raw:" + hashlib.sha256(raw).hexdigest()
+    return store.dedup_key(storage_dir, message_id, raw or b"")
 
 
 def _folder_state(db: Database, mailbox: Mailbox, uidvalidity: int) -> tuple[ImapFolderState, bool]:
@@ -440,6 +440,11 @@ class _Poll:
     mailbox: Mailbox
     state: ImapFolderState
     max_bytes: int
+    storage_dir: Path  # where the dedupe keys' secret is
+
+
+def _stored_message_id(header: _Header) -> str:
+    return mask_cpr(header.message_id)[:300]
 
 
 def _finish(
@@ -450,7 +455,7 @@ def _finish(
     if row is None:
         row = ImapMail(folder_id=poll.state.id, uid=header.uid, attempts=0)
         session.add(row)
-    row.message_id = header.message_id[:300]
+    row.message_id = _stored_message_id(header)
     row.dedupe_key = key
     row.size = header.size
     row.outcome = outcome
@@ -476,9 +481,10 @@ def _handle(poll: _Poll, header: _Header) -> HandledMail | None:
             return None
         if header.size > poll.max_bytes:
             reason = f"too large to download: {header.size / 1e6:.0f} MB (KAI_IMAP_MAX_MAIL_MB)"
-            return _finish(session, poll, header, dedupe_key(header.message_id), Outcome.FAILED, reason)
+            key = dedupe_key(poll.storage_dir, header.message_id)
+            return _finish(session, poll, header, key, Outcome.FAILED, reason)
         if header.message_id:
-            key = dedupe_key(header.message_id)
+            key = dedupe_key(poll.storage_dir, header.message_id)
             earlier = _handled_before(session, poll.mailbox, key, poll.state.id, uid)
             if earlier is not None:  # found from the header alone: no need to download the body
                 return _finish(session, poll, header, key, Outcome.DUPLICATE, f"same as UID {earlier.uid}")
@@ -487,7 +493,7 @@ def _handle(poll: _Poll, header: _Header) -> HandledMail | None:
     if raw is None:
         log.info("imap %s uid %d: gone before it was fetched", poll.mailbox.folder, uid)
         return None
-    key = dedupe_key(header.message_id, raw)
+    key = dedupe_key(poll.storage_dir, header.message_id, raw)
 
     with poll.db.session() as session:
         if not header.message_id:
@@ -504,7 +510,7 @@ def _handle(poll: _Poll, header: _Header) -> HandledMail | None:
             reason = f"kai stopped {row.attempts} times while routing this mail; left for a person"
             return _finish(session, poll, header, key, Outcome.FAILED, reason)
         # Committed before routing: a crash from here on is seen (and counted) at the next start.
-        row.message_id, row.dedupe_key, row.size = header.message_id[:300], key, header.size
+        row.message_id, row.dedupe_key, row.size = _stored_message_id(header), key, header.size
         row.attempts += 1
         attempt = row.attempts
 
@@ -551,7 +557,8 @@ def poll_folder(
         log.warning("imap %s: UIDVALIDITY is now %d; re-scanning by Message-ID", mailbox.folder, uidvalidity)
     report = WatchReport(mailbox.folder, uidvalidity, uidvalidity_changed=changed)
     uids = search_new_uids(conn, state.last_uid)
-    poll = _Poll(conn, db, route, mailbox, state, settings.imap_max_mail_mb * 1024 * 1024)
+    max_bytes = settings.imap_max_mail_mb * 1024 * 1024
+    poll = _Poll(conn, db, route, mailbox, state, max_bytes, settings.resolved_storage_dir)
     done = 0
     for batch in _batches(uids, HEADER_BATCH):
         headers = fetch_headers(conn, batch)

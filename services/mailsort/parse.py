@@ -1,11 +1,16 @@
 """One mail → ``ParsedMail``: RFC 822 bytes, an Outlook .msg file, or the fields of a JSONL/CSV row.
 
 Decoding is left to the standard library's ``email`` package (MIME, quoted-printable, base64, RFC 2047
-headers), HTML to BeautifulSoup and .msg files to extract-msg. What is ours is choosing the body part,
+headers), HTML to lxml (libxml2) and .msg files to extract-msg. What is ours is choosing the body part,
 falling back when a charset label is wrong, and ``split_body``: separating what the sender wrote now from
 quoted earlier mails and the signature, because the new words are what a mail clerk routes on.
 
 Attachments are listed (name, type, decoded size) but their content is never kept.
+
+Any mail, however malformed, is parsed in time and memory about linear in its size, and what is kept is
+bounded (the ``MAX_*`` limits below; a limit reached is noted in ``problems``). A mail whose MIME structure
+could not be read (a boundary that is never used, parts nested too deep) is kept with its raw text and
+``intact`` False: a person routes it, and urgency is still read from that text.
 """
 
 from __future__ import annotations
@@ -18,16 +23,23 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
-from email.errors import MessageError
+from email.errors import (
+    CloseBoundaryNotFoundDefect,
+    MessageDefect,
+    MessageError,
+    MultipartInvariantViolationDefect,
+    NoBoundaryInMultipartDefect,
+    StartBoundaryNotFoundDefect,
+)
 from email.feedparser import BytesFeedParser
 from email.header import decode_header
 from email.message import EmailMessage, Message, MIMEPart
+from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString
+from lxml import etree
 
 from services.common.errors import InvalidInput
 from services.mailsort.types import Attachment, ParsedMail
@@ -40,6 +52,43 @@ class MailParseError(InvalidInput, ValueError):
 # What the email package raises on malformed input; its header parser has a few bugs that surface as
 # AttributeError or IndexError on garbled headers.
 _LIBRARY_ERRORS = (MessageError, ValueError, TypeError, AttributeError, IndexError, LookupError)
+
+# --- bounds: what any mail may cost -------------------------------------------------------------------------
+
+MAX_BODY_CHARS = 100_000  # characters of body text read and kept; a longer text is cut (and noted)
+MAX_HTML_CHARS = 4_000_000  # characters of an HTML body read (inline data: images make some bodies megabytes)
+# HTML elements open at once. libxml2 looks through its open elements for some tags, so deeper nesting
+# would cost time quadratic in the input; 256 is libxml2's own classic limit.
+MAX_HTML_DEPTH = 256
+MAX_QUOTE_MARKS = 10  # "> " marks on a line at most, however deep a quoted reply chain is nested
+# The email package checks every line against every open boundary and recurses once per level.
+MAX_MIME_DEPTH = 20  # parts inside parts (an attached mail counts as a level)
+MAX_MIME_PARTS = 500  # each costs the email package about a millisecond of header parsing
+# It also takes about a microsecond a line, and each header lookup scans all of a part's headers.
+MAX_MIME_LINES = 2_000_000  # a 50 MB mail of base64 attachments has some 700,000
+MAX_HEADER_LINES = 10_000  # lines in one part's header block (a folded To of hundreds of people fits)
+_HEADER_BYTES = 1 << 16  # of a mail whose structure could not be read, the headers are read from this much
+_RAW_BYTES = 1 << 20  # and this much of its body is read as raw text
+
+
+def _danish_number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+_TEXT_CUT = f"Teksten er over {_danish_number(MAX_BODY_CHARS)} tegn; kun begyndelsen er læst."
+
+
+def _note_cut(problems: list[str]) -> None:
+    if _TEXT_CUT not in problems:
+        problems.append(_TEXT_CUT)
+
+
+def _bounded(text: str, problems: list[str]) -> str:
+    """``text`` cut to ``MAX_BODY_CHARS``, with a note when it was longer."""
+    if len(text) <= MAX_BODY_CHARS:
+        return text
+    _note_cut(problems)
+    return text[:MAX_BODY_CHARS]
 
 
 # --- charsets -----------------------------------------------------------------------------------------------
@@ -149,8 +198,11 @@ def _iso_date(msg: EmailMessage, problems: list[str]) -> str | None:
 
 # --- HTML ---------------------------------------------------------------------------------------------------
 
-_PARAGRAPH_TAGS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre", "hr"]
-_LINE_TAGS = ["div", "tr", "li", "section", "article", "header", "footer", "address", "dd", "dt"]
+_SKIPPED_TAGS = frozenset({"script", "style", "head", "title"})
+_PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "pre", "hr"})
+_LINE_TAGS = frozenset({"div", "tr", "li", "section", "article", "header", "footer", "address", "dd", "dt"})
+_SPACES = re.compile(r"\s+")
+_HTML_FEED = 2048  # characters handed to libxml2 at a time: nesting is checked before it can grow far
 
 
 def _tidy(text: str) -> str:
@@ -159,29 +211,125 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
-def html_to_text(html: str) -> str:
+def _quote_marked(line: str, level: int) -> str:
+    """``line`` at quote ``level`` ("> > text"; an empty line "> >"), with at most ``MAX_QUOTE_MARKS``."""
+    marks = min(level, MAX_QUOTE_MARKS)
+    if not marks:
+        return line
+    return "> " * marks + line if line else "> " * (marks - 1) + ">"
+
+
+class _HtmlText:
+    """An lxml parser target: the readable text of an HTML body, gathered in one pass over the tags libxml2
+    reports (no tree is built and nothing is walked twice).
+
+    Text goes into segments, one per stretch at the same blockquote level; a paragraph tag adds an empty
+    line, a line tag or ``<br>`` a line break, and script, style and head are left out."""
+
+    def __init__(self) -> None:
+        self.segments: list[tuple[int, list[str]]] = [(0, [])]
+        self.depth = 0  # elements open
+        self.quotes = 0  # blockquotes open
+        self.skipped = 0  # script, style, head, title open
+        self.pre = 0  # <pre> open: its line breaks are kept
+        self.chars = 0
+        self.after_space = True  # the text so far ends in white space: a leading space is not repeated
+        self.too_deep = False
+
+    @property
+    def full(self) -> bool:
+        """Nothing more is read: the nesting is too deep, or there is more text than is kept."""
+        return self.too_deep or self.chars > MAX_BODY_CHARS
+
+    def _write(self, text: str) -> None:
+        self.segments[-1][1].append(text)
+        self.chars += len(text)
+
+    def _quote_level(self, change: int) -> None:
+        self.quotes = max(0, self.quotes + change)
+        self.segments.append((self.quotes, []))
+        self.after_space = True
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.depth += 1
+        self.too_deep = self.too_deep or self.depth > MAX_HTML_DEPTH
+        if tag in _SKIPPED_TAGS:
+            self.skipped += 1
+        elif tag == "blockquote":
+            self._quote_level(+1)
+        elif tag == "pre":
+            self.pre += 1
+        self._break(tag, opening=True)
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if tag in _SKIPPED_TAGS:
+            self.skipped = max(0, self.skipped - 1)
+        elif tag == "blockquote":
+            self._quote_level(-1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        self._break(tag, opening=False)
+
+    def _break(self, tag: str, *, opening: bool) -> None:
+        if tag in _PARAGRAPH_TAGS:
+            self._write("\n\n")
+        elif tag in _LINE_TAGS or (tag == "br" and opening):
+            self._write("\n")
+        else:
+            return
+        self.after_space = True
+
+    def data(self, text: str) -> None:
+        if self.skipped or self.full:
+            return
+        if not self.pre:  # source line breaks are spaces in HTML; only tags make new lines
+            text = _SPACES.sub(" ", text)
+            if self.after_space:
+                text = text.lstrip(" ")
+        if text:
+            self._write(text)
+            self.after_space = text[-1].isspace()
+
+    def close(self) -> str:
+        lines: list[str] = []
+        previous: int | None = None  # the quote level of the last segment with text
+        for level, pieces in self.segments:
+            text = _tidy("\n".join(line.strip() for line in "".join(pieces).split("\n")))
+            if not text:
+                continue
+            if previous is not None:  # an empty line between stretches, quoted as the shallower one
+                lines.append(_quote_marked("", min(previous, level)))
+            lines.extend(_quote_marked(line, level) for line in text.split("\n"))
+            previous = level
+        return "\n".join(lines)
+
+
+def html_to_text(html: str, problems: list[str]) -> str:
     """Readable text of an HTML mail body: no style or script, block elements on their own lines, blockquotes
-    as "> " lines (so a quoted reply is recognised as such by ``split_body``)."""
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "head", "title"]):
-        tag.decompose()
-    # Source line breaks are spaces in HTML; only the tags below make new lines.
-    for string in soup.find_all(string=True):
-        if type(string) is NavigableString and string.find_parent("pre") is None:
-            string.replace_with(re.sub(r"\s+", " ", string))
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for tag in soup.find_all(_PARAGRAPH_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    for tag in soup.find_all(_LINE_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    for quote in reversed(soup.find_all("blockquote")):  # innermost first, so nesting gives "> > "
-        inner = "\n".join(line.strip() for line in _tidy(quote.get_text()).split("\n"))
-        quoted = "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
-        quote.replace_with(f"\n\n{quoted}\n\n")
-    return _tidy("\n".join(line.strip() for line in soup.get_text().split("\n")))
+    as "> " lines (so a quoted reply is recognised as such by ``split_body``). Reading stops at
+    ``MAX_HTML_DEPTH`` open elements or ``MAX_BODY_CHARS`` of text, with a note in ``problems``."""
+    if len(html) > MAX_HTML_CHARS:
+        limit = _danish_number(MAX_HTML_CHARS)
+        problems.append(f"HTML-teksten er over {limit} tegn; kun begyndelsen er læst.")
+        html = html[:MAX_HTML_CHARS]
+    if not html:
+        return ""
+    target = _HtmlText()
+    # Fed as UTF-8 bytes: a lone surrogate (from an odd codec such as unicode_escape) becomes "?", where lxml
+    # would refuse the string; a <meta charset> cannot override the encoding already decoded.
+    data = html.encode("utf-8", "replace")
+    parser = etree.HTMLParser(target=target, encoding="utf-8", no_network=True)
+    for start in range(0, len(data), _HTML_FEED):
+        parser.feed(data[start : start + _HTML_FEED])
+        if target.full:
+            break
+    text: str = parser.close()
+    if target.too_deep:
+        problems.append(f"HTML-teksten er indlejret mere end {MAX_HTML_DEPTH} niveauer; resten er ikke læst.")
+    elif target.full:
+        _note_cut(problems)
+    return text
 
 
 # --- splitting a body: new text, quoted mails, signature ----------------------------------------------------
@@ -403,8 +551,10 @@ def _inline_signature(line: str, names: frozenset[str]) -> int | None:
 
 
 def _separate_signature(lines: list[str], names: frozenset[str]) -> tuple[str, str]:
-    while lines and not lines[-1].strip():
-        lines = lines[:-1]
+    end = len(lines)
+    while end and not lines[end - 1].strip():  # one slice at the end: slicing per blank line was quadratic
+        end -= 1
+    lines = lines[:end]
     cut = _disclaimer_start(lines)
     body, disclaimer = lines[:cut], lines[cut:]
     start = next((i for i, line in enumerate(body) if line.rstrip() == "--"), None)  # the "-- " convention
@@ -452,13 +602,19 @@ _FEED_SIZE = 1 << 16
 _MAIL_HEADERS = ("from", "to", "subject", "date", "message-id", "mime-version", "content-type", "received")
 
 
-def _leaf_parts(part: MIMEPart) -> Iterator[MIMEPart]:
-    """Non-multipart parts in order; an attached mail (message/rfc822) is one leaf, not opened."""
-    if part.get_content_maintype() == "multipart" and part.is_multipart():
-        for sub in part.iter_parts():
-            yield from _leaf_parts(sub)
-    else:
-        yield part
+def _is_container(part: Message) -> bool:
+    return part.get_content_maintype() == "multipart" and part.is_multipart()
+
+
+def _mime_parts(msg: Message) -> Iterator[MIMEPart]:
+    """Every part in order, containers included, walked without recursion; an attached mail
+    (message/rfc822) is one part, not opened."""
+    pending: list[Message] = [msg]
+    while pending:
+        part = pending.pop()
+        yield part  # type: ignore[misc]  # policy.default builds MIMEPart
+        if _is_container(part):
+            pending.extend(reversed(part.get_payload()))
 
 
 def _decoded_size(part: MIMEPart) -> int:
@@ -479,8 +635,8 @@ def _decoded_size(part: MIMEPart) -> int:
 
 def _attachments(msg: EmailMessage, body: MIMEPart | None) -> list[Attachment]:
     found = []
-    for part in _leaf_parts(msg):
-        if part is body:
+    for part in _mime_parts(msg):
+        if part is body or _is_container(part):
             continue
         filename = part.get_filename() or ""
         content_type = part.get_content_type()
@@ -491,6 +647,13 @@ def _attachments(msg: EmailMessage, body: MIMEPart | None) -> list[Attachment]:
     return found
 
 
+def _readable(text: str, *, html: bool, problems: list[str]) -> str:
+    """A body's text for routing: HTML as text, tidied, at most ``MAX_BODY_CHARS``."""
+    if html:
+        return _bounded(html_to_text(text, problems), problems)
+    return _tidy(_bounded(text, problems))
+
+
 def _body_text(part: MIMEPart | None, problems: list[str]) -> str:
     if part is None:
         return ""
@@ -498,36 +661,127 @@ def _body_text(part: MIMEPart | None, problems: list[str]) -> str:
     if not isinstance(payload, bytes):
         return ""
     text = decode_text(payload, part.get_content_charset(), problems)
-    return html_to_text(text) if part.get_content_subtype() == "html" else _tidy(text)
+    return _readable(text, html=part.get_content_subtype() == "html", problems=problems)
+
+
+class _TooComplex(Exception):
+    """The MIME structure is nested deeper or has more parts than is read; the message says which."""
+
+
+class _BoundedFeedParser(BytesFeedParser):
+    """The email package's parser, stopped at ``MAX_MIME_DEPTH`` levels or ``MAX_MIME_PARTS`` parts: it checks
+    every line against every open boundary and recurses once per level, so a mail nested a thousand levels
+    deep cost seconds and then a RecursionError."""
+
+    def __init__(self) -> None:
+        super().__init__(policy=policy.default)
+        self.parts_read = 0
+
+    def _parse_headers(self, lines: list[str]) -> None:
+        # FeedParser's hook for each part's header block, before its lines are parsed one by one.
+        if len(lines) > MAX_HEADER_LINES:
+            limit = _danish_number(MAX_HEADER_LINES)
+            raise _TooComplex(f"En af mailens MIME-dele har over {limit} linjer brevhoved.")
+        super()._parse_headers(lines)  # type: ignore[misc]
+
+    def _new_message(self) -> None:
+        # FeedParser's hook for each new part, with the parts around it on _msgstack: the one place the
+        # structure grows. Private, but unchanged since Python 2.4; tests/security/test_mail_bounds.py
+        # pins it.
+        self.parts_read += 1
+        if len(self._msgstack) >= MAX_MIME_DEPTH:  # type: ignore[attr-defined]
+            raise _TooComplex(f"Mailens MIME-dele er indlejret mere end {MAX_MIME_DEPTH} niveauer.")
+        if self.parts_read > MAX_MIME_PARTS:
+            raise _TooComplex(f"Mailen har mere end {_danish_number(MAX_MIME_PARTS)} MIME-dele.")
+        super()._new_message()  # type: ignore[misc]
 
 
 def _read_mime(raw: bytes) -> EmailMessage:
     # Fed in slices rather than message_from_bytes(raw): that decodes the whole mail into one string and
     # copies it into a StringIO (4 bytes a character), some 250 MB extra for a mail with a 30 MB attachment.
-    parser = BytesFeedParser(policy=policy.default)
+    if raw.count(b"\n") > MAX_MIME_LINES:
+        raise _TooComplex(f"Mailen har over {_danish_number(MAX_MIME_LINES)} linjer.")
+    parser = _BoundedFeedParser()
     for start in range(0, len(raw), _FEED_SIZE):
         parser.feed(raw[start : start + _FEED_SIZE])
     return parser.close()  # type: ignore[return-value]  # policy.default builds EmailMessage
+
+
+def _headers_only(raw: bytes) -> EmailMessage:
+    """The headers of a mail whose structure could not be read, from its first ``_HEADER_BYTES``."""
+    head = raw[:_HEADER_BYTES]
+    return BytesHeaderParser(policy=policy.default).parsebytes(head)  # type: ignore[return-value]
+
+
+_BODY_START = re.compile(rb"\r?\n\r?\n")  # the empty line after the headers (RFC 5322, section 2.1)
+
+
+def _raw_text(raw: bytes, problems: list[str]) -> str:
+    """The body of a mail whose structure could not be read, as text: part headers, boundaries and all."""
+    start = _BODY_START.search(raw)
+    data = raw[start.end() : start.end() + _RAW_BYTES] if start else b""
+    if len(data) == _RAW_BYTES:  # cut at a line break, never inside a character
+        data = data[: data.rfind(b"\n") + 1]
+    text, _ = _fallback_decode(data)
+    return _tidy(_bounded(text, problems))
+
+
+_READ_RAW = "Teksten er læst som rå tekst, og en person skal vurdere mailen."
+# Defects after which the email package could not tell the parts apart: the text is somewhere in the raw body.
+_LOST_STRUCTURE = frozenset(
+    {StartBoundaryNotFoundDefect, NoBoundaryInMultipartDefect, MultipartInvariantViolationDefect}
+)
+
+
+def _has_content(part: Message) -> bool:
+    payload = part.get_payload()
+    return isinstance(payload, str) and bool(payload) and not payload.isspace()
+
+
+def _read_parts(msg: EmailMessage, problems: list[str]) -> tuple[str, list[Attachment]] | None:
+    """The body text and the attachments; None (the reason in ``problems``) when the structure hid them."""
+    defects: set[type[MessageDefect]] = {type(d) for part in _mime_parts(msg) for d in part.defects}
+    if CloseBoundaryNotFoundDefect in defects:
+        problems.append("Mailens afsluttende MIME-grænse mangler; mailen kan være afkortet.")
+    if defects & _LOST_STRUCTURE:
+        problems.append(f"Mailens MIME-struktur er beskadiget: dens dele kunne ikke skilles ad. {_READ_RAW}")
+        return None
+    body = msg.get_body(preferencelist=("plain", "html"))
+    attachments = _attachments(msg, body)
+    if body is None and not any(a.filename for a in attachments) and any(map(_has_content, _mime_parts(msg))):
+        problems.append(f"Mailens tekst blev ikke fundet blandt dens MIME-dele. {_READ_RAW}")
+        return None
+    return _body_text(body, problems), attachments
 
 
 def parse_message(raw: bytes) -> ParsedMail:
     """A mail from RFC 822 bytes (.eml, one message of an mbox). Raises ``MailParseError`` if it is none."""
     if not raw.strip():
         raise MailParseError("Mailen er tom.")
-    msg = _read_mime(raw)
+    try:
+        msg, refused = _read_mime(raw), None
+    except _TooComplex as exc:
+        msg, refused = _headers_only(raw), f"{exc} {_READ_RAW}"
     if not any(name in msg for name in _MAIL_HEADERS):
         raise MailParseError("Det er ikke en e-mail (RFC 822): ingen brevhoveder som From, To eller Subject.")
     try:
-        return _parsed(msg, len(raw))
+        return _parsed(msg, raw, refused)
     except _LIBRARY_ERRORS as err:  # a MIME structure too garbled for the email package
         raise MailParseError("Mailen er beskadiget og kan ikke læses.") from err
 
 
-def _parsed(msg: EmailMessage, size: int) -> ParsedMail:
+def _parsed(msg: EmailMessage, raw: bytes, refused: str | None) -> ParsedMail:
+    """``refused``: why the parser gave up on the structure (only the headers were read), or None."""
     problems: list[str] = []
     sender = _header(msg, "from", problems)
-    body = msg.get_body(preferencelist=("plain", "html"))
-    new, quoted, signature = split_body(_body_text(body, problems), sender=sender)
+    if refused:
+        problems.append(refused)
+    read = None if refused else _read_parts(msg, problems)
+    if read is None:  # a person reads the raw text; urgency is read from it too
+        new, quoted, signature, attachments = _raw_text(raw, problems), "", "", []
+    else:
+        text, attachments = read
+        new, quoted, signature = split_body(text, sender=sender)
     return ParsedMail(
         message_id=_header(msg, "message-id", problems),
         sender=sender,
@@ -536,10 +790,11 @@ def _parsed(msg: EmailMessage, size: int) -> ParsedMail:
         new_text=new,
         quoted_text=quoted,
         signature=signature,
-        attachments=_attachments(msg, body),
+        attachments=attachments,
         date=_iso_date(msg, problems),
         problems=problems,
-        size=size,
+        size=len(raw),
+        intact=read is not None,
     )
 
 
@@ -548,7 +803,8 @@ def _parsed(msg: EmailMessage, size: int) -> ParsedMail:
 
 def parse_fields(sender: str, to: str, subject: str, body: str, message_id: str = "") -> ParsedMail:
     """A mail given as fields, as in the JSONL and CSV training files; ``size`` is the body's UTF-8 length."""
-    new, quoted, signature = split_body(body, sender=sender)
+    problems: list[str] = []
+    new, quoted, signature = split_body(_bounded(body, problems), sender=sender)
     return ParsedMail(
         message_id=message_id,
         sender=" ".join(sender.split()),
@@ -557,6 +813,7 @@ def parse_fields(sender: str, to: str, subject: str, body: str, message_id: str 
         new_text=new,
         quoted_text=quoted,
         signature=signature,
+        problems=problems,
         size=len(body.encode("utf-8")),
     )
 
@@ -604,11 +861,11 @@ def parse_outlook(source: Path | bytes) -> ParsedMail:
         )
     try:
         problems: list[str] = []
-        text = msg.body or ""
-        if not text.strip() and msg.htmlBody:
-            text = html_to_text(decode_text(msg.htmlBody, "utf-8", problems))
+        text = _readable(msg.body or "", html=False, problems=problems)
+        if not text and msg.htmlBody:
+            text = _readable(decode_text(msg.htmlBody, "utf-8", problems), html=True, problems=problems)
         sender = " ".join((msg.sender or "").split())
-        new, quoted, signature = split_body(_tidy(text), sender=sender)
+        new, quoted, signature = split_body(text, sender=sender)
         return ParsedMail(
             message_id=(msg.messageId or "").strip(),
             sender=sender,

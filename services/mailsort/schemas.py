@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.schemas import UtcDateTime
 
 
 class MailIn(BaseModel):
@@ -37,7 +38,7 @@ class RoutedOut(BaseModel):
     subject: str
     sender: str
     mailbox: str
-    received_at: datetime
+    received_at: UtcDateTime
     model_version: str
     problems: list[str]
 
@@ -50,11 +51,11 @@ class ModelOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     version: str
-    created_at: datetime
+    created_at: UtcDateTime
     active: bool
     trained_on: int
     corrections: int
     metrics: dict[str, Any]
     note: str
     comparison: dict[str, Any] | None  # a retrained model's held-out comparison with the model then active
-    activated_at: datetime | None  # None: a candidate never in use
+    activated_at: UtcDateTime | None  # None: a candidate never in use

@@ -3,15 +3,18 @@ The same functions serve the API, the CLI and the IMAP watcher."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from evaluation.metrics import classification_scores
 from services.common import ledger
@@ -231,14 +234,36 @@ class RouteResult:
         }
 
 
-def _masked_fields(mail: ParsedMail) -> dict[str, str]:
+def _masked(mail: ParsedMail) -> ParsedMail:
+    """``mail`` with every CPR number masked in every field: what the model reads and what is stored."""
+    return replace(
+        mail,
+        message_id=mask_cpr(mail.message_id),
+        sender=mask_cpr(mail.sender),
+        to=mask_cpr(mail.to),
+        subject=mask_cpr(mail.subject),
+        new_text=mask_cpr(mail.new_text),
+        quoted_text=mask_cpr(mail.quoted_text),
+        signature=mask_cpr(mail.signature),
+        attachments=[replace(a, filename=mask_cpr(a.filename)) for a in mail.attachments],
+        problems=[mask_cpr(problem) for problem in mail.problems],
+    )
+
+
+def _stored_fields(mail: ParsedMail) -> dict[str, str]:
+    """The (masked) fields kept for retraining: what the model reads."""
     return {
-        "subject": mask_cpr(mail.subject),
-        "new_text": mask_cpr(mail.new_text),
-        "quoted_text": mask_cpr(mail.quoted_text),
+        "subject": mail.subject,
+        "new_text": mail.new_text,
+        "quoted_text": mail.quoted_text,
         "to": mail.to,
         "sender": mail.sender,
     }
+
+
+def _routed_before(db: Database, key: str) -> store.RoutedMail | None:
+    with db.session() as session:
+        return store.routed_before(session, key)
 
 
 def _save_routed(
@@ -249,54 +274,76 @@ def _save_routed(
     processing_seconds: float = 0.0,
     user: str | None = None,
 ) -> store.RoutedMail:
-    """Store a routed mail with its ledger row: the one place a routing is recorded."""
-    with db.session() as session:
-        session.add(row)
-        session.flush()
-        ledger.record(
-            session,
-            service="mailsort",
-            task="route",
-            volume=1,
-            volume_unit="mails",
-            processing_seconds=processing_seconds,
-            user=user,
-            outcome="auto" if row.auto else "manual",
-            quality=quality,
-            reference=row.id,
-        )
+    """Store a routed mail with its ledger row: the one place a routing is recorded. When a concurrent retry
+    stored the same mail first (the unique ``dedup_key``), nothing is written and that mail is returned."""
+    try:
+        with db.session() as session:
+            session.add(row)
+            session.flush()
+            ledger.record(
+                session,
+                service="mailsort",
+                task="route",
+                volume=1,
+                volume_unit="mails",
+                processing_seconds=processing_seconds,
+                user=user,
+                outcome="auto" if row.auto else "manual",
+                quality=quality,
+                reference=row.id,
+            )
+    except IntegrityError:
+        stored = _routed_before(db, row.dedup_key) if row.dedup_key else None
+        if stored is None:
+            raise
+        return stored
     return row
 
 
 def route_mail(
-    db: Database, settings: Settings, mail: ParsedMail, *, source: str = "api", user: str | None = None
+    db: Database,
+    settings: Settings,
+    mail: ParsedMail,
+    *,
+    key: str,
+    source: str = "api",
+    user: str | None = None,
 ) -> RouteResult:
-    """Route one parsed mail: automatically when the model is sure enough for its queue, else to review."""
+    """Route one parsed mail: automatically when the model is sure enough for its queue and the mail could be
+    read whole, else to review. A mail routed before (the same ``key``, from ``store.dedup_key``) is not
+    routed again: its stored routing is returned."""
+    stored = _routed_before(db, key)
+    if stored is not None:
+        log.info("Mail %s routed before: the stored routing is returned", stored.id)
+        return RouteResult(stored)
     started = time.perf_counter()
+    masked = _masked(mail)
+    flagged_cpr = masked != mail  # a CPR number in any field
     router, version = active_router(db, settings)
-    decision = router.route(mail)
-    flagged_cpr = contains_cpr(mail.text)
-    urgent = is_urgent(mail).urgent
+    decision = router.route(masked)
+    auto = decision.auto and mail.intact  # a mail whose structure could not be read goes to a person
+    urgent = is_urgent(masked).urgent
     row = store.RoutedMail(
         source=source,
-        message_id=mail.message_id[:300],
-        sender=mail.sender[:300],
-        mailbox=mail.to[:300],
-        subject=mask_cpr(mail.subject)[:500],
-        text=_masked_fields(mail),
+        message_id=masked.message_id[:300],
+        dedup_key=key,
+        sender=masked.sender[:300],
+        mailbox=masked.to[:300],
+        subject=masked.subject[:500],
+        text=_stored_fields(masked),
         model_version=version,
         queue=decision.queue,
         confidence=decision.confidence,
-        auto=decision.auto,
+        auto=auto,
         suggestions=[{"queue": q, "probability": round(p, 4)} for q, p in decision.top3],
         explanation=list(decision.explanation),
         contains_cpr=flagged_cpr,
         urgent=urgent,
-        problems=list(mail.problems),
-        status=store.MailStatus.AUTO if decision.auto else store.MailStatus.REVIEW,
-        final_queue=decision.queue if decision.auto else None,
+        problems=masked.problems,
+        status=store.MailStatus.AUTO if auto else store.MailStatus.REVIEW,
+        final_queue=decision.queue if auto else None,
     )
-    _save_routed(
+    row = _save_routed(
         db,
         row,
         quality={
@@ -323,15 +370,29 @@ def route_raw(
         mail = parse_message(raw)
     except MailParseError as exc:
         raise InvalidInput(str(exc)) from exc
-    return route_mail(db, settings, mail, source=source, user=user)
+    key = _raw_key(settings, mail.message_id, raw)
+    return route_mail(db, settings, mail, key=key, source=source, user=user)
 
 
-def keep_unreadable(db: Database, raw: bytes, reason: str, *, source: str) -> store.RoutedMail:
-    """A mail that cannot be parsed still lands in the review queue, so no mail is lost."""
+def _raw_key(settings: Settings, message_id: str, raw: bytes) -> str:
+    """The dedup key of a raw mail: its Message-ID, else its bytes with line endings made alike."""
+    return store.dedup_key(settings.resolved_storage_dir, message_id, raw.replace(b"\r\n", b"\n"))
+
+
+def keep_unreadable(
+    db: Database, settings: Settings, raw: bytes, reason: str, *, source: str
+) -> store.RoutedMail:
+    """A mail that cannot be parsed still lands in the review queue, so no mail is lost (and, kept again on a
+    retry, it is not kept twice)."""
+    key = _raw_key(settings, "", raw)
+    stored = _routed_before(db, key)
+    if stored is not None:
+        return stored
     row = store.RoutedMail(
         source=source,
+        dedup_key=key,
         subject="(kunne ikke læses)",
-        problems=[reason],
+        problems=[mask_cpr(reason)],
         status=store.MailStatus.REVIEW,
         contains_cpr=contains_cpr(raw.decode("latin-1", errors="replace")),
     )
@@ -340,27 +401,17 @@ def keep_unreadable(db: Database, raw: bytes, reason: str, *, source: str) -> st
 
 def imap_route_step(db: Database, settings: Settings) -> Callable[[bytes, ImapMessageInfo], str]:
     """The watcher's routing step: route a fetched mail, or keep an unreadable one for review, so no mail is
-    lost; a mail already routed (the same Message-ID, on a retry after a crash) is not routed again."""
+    lost; routing is idempotent, so a mail handed over again (a retry after a crash) is not routed twice."""
 
-    def route(raw: bytes, info: ImapMessageInfo) -> str:
-        if info.attempt > 1 and info.message_id and _already_routed(db, info.message_id):
-            return "routed"
+    def route(raw: bytes, _info: ImapMessageInfo) -> str:
         try:
             result = route_raw(db, settings, raw, source="imap")
         except InvalidInput as exc:
-            keep_unreadable(db, raw, exc.message, source="imap")
+            keep_unreadable(db, settings, raw, exc.message, source="imap")
             return "manual"
         return "routed" if result.mail.auto else "manual"
 
     return route
-
-
-def _already_routed(db: Database, message_id: str) -> bool:
-    from sqlalchemy import select
-
-    with db.session() as session:
-        query = select(store.RoutedMail.id).where(store.RoutedMail.message_id == message_id[:300])
-        return session.scalar(query.limit(1)) is not None
 
 
 def route_fields(
@@ -375,7 +426,12 @@ def route_fields(
 ) -> RouteResult:
     if not (subject.strip() or body.strip()):
         raise InvalidInput("Mailen har hverken emne eller tekst.")
-    return route_mail(db, settings, parse_fields(sender, to, subject, body), user=user)
+    mail = parse_fields(sender, to, subject, body)
+    # The same fields, whatever the line endings and the spaces around them, are the same mail.
+    lines = "\n".join(line.rstrip() for line in body.splitlines()).strip()
+    content = json.dumps([mail.sender, mail.to, mail.subject, lines], ensure_ascii=False).encode()
+    key = store.dedup_key(settings.resolved_storage_dir, "", content)
+    return route_mail(db, settings, mail, key=key, user=user)
 
 
 # --- people decide --------------------------------------------------------------------------------------

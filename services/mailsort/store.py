@@ -2,10 +2,19 @@
 
 A routed mail keeps the CPR-masked text the model saw, so that corrections can teach the next model; the
 model files themselves live under ``<data dir>/mailsort/models/``.
+
+A mail is stored once: ``dedup_key`` (unique) is a keyed hash of its Message-ID, or of its content when it
+has none, so a retry of the same mail (from any client or user: the mailboxes are shared, not per user) finds
+the stored routing. The key is an HMAC with a random secret kept on the storage dir, never in the database:
+a plain hash of a Message-ID or text that holds a CPR number is undone by trying all CPR numbers.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +40,11 @@ class RoutedMail(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     source: Mapped[str] = mapped_column(String(16), default="api")  # api | cli | imap
-    message_id: Mapped[str] = mapped_column(String(300), default="", index=True)
-    sender: Mapped[str] = mapped_column(String(300), default="")
-    mailbox: Mapped[str] = mapped_column(String(300), default="")  # the To address
+    message_id: Mapped[str] = mapped_column(String(300), default="", index=True)  # CPR-masked
+    # the same mail routed again finds this row (see the module's docstring); None on rows from before 0005
+    dedup_key: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True, index=True)
+    sender: Mapped[str] = mapped_column(String(300), default="")  # CPR-masked
+    mailbox: Mapped[str] = mapped_column(String(300), default="")  # the To address, CPR-masked
     subject: Mapped[str] = mapped_column(String(500), default="")  # CPR-masked
     text: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # CPR-masked fields the model reads
     model_version: Mapped[str] = mapped_column(String(64), default="")
@@ -44,7 +55,7 @@ class RoutedMail(Base):
     explanation: Mapped[list[str]] = mapped_column(JSON, default=list)
     contains_cpr: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # why it could not be routed normally
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # why not routed normally; CPR-masked
     status: Mapped[str] = mapped_column(String(16), default=MailStatus.REVIEW, index=True)
     final_queue: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -72,6 +83,36 @@ class MailModel(Base):
 
 def models_dir(storage_dir: Path) -> Path:
     return storage_dir / "mailsort" / "models"
+
+
+def _dedup_secret(storage_dir: Path) -> bytes:
+    """This installation's key for ``dedup_key``, made on first use (every process sees the storage dir)."""
+    path = storage_dir / "mailsort" / "dedup.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = path.with_name(f".dedup.key.{uuid.uuid4().hex}")
+        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(32))
+        try:
+            os.link(fresh, path)  # atomic, and never replaces a key another process made first
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    return path.read_bytes()
+
+
+def dedup_key(storage_dir: Path, message_id: str, content: bytes) -> str:
+    """What makes two mails the same: the Message-ID, else ``content`` (the caller normalises it)."""
+    secret = _dedup_secret(storage_dir)
+    if message_id:
+        return "mid:" + hmac.new(secret, message_id.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return "sha:" + hmac.new(secret, content, hashlib.sha256).hexdigest()
+
+
+def routed_before(session: Session, key: str) -> RoutedMail | None:
+    return session.scalar(select(RoutedMail).where(RoutedMail.dedup_key == key))
 
 
 def active_model(session: Session) -> MailModel | None:

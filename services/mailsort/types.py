@@ -27,6 +27,8 @@ class ParsedMail:
     date: str | None = None  # as the Date header says, ISO 8601 when it could be parsed
     problems: list[str] = field(default_factory=list)  # e.g. unknown charset decoded with a fallback
     size: int = 0  # raw size in bytes
+    # False: the MIME structure could not be read, new_text is the raw body, and a person routes the mail
+    intact: bool = True
 
     @property
     def text(self) -> str:

@@ -20,7 +20,6 @@ from services.minutes.pipeline.draft import (
     draft_json,
     llm_proposer,
     llm_summarizer,
-    read_agenda_lines,
     read_transcript,
 )
 from services.minutes.pipeline.export import minutes_markdown
@@ -111,7 +110,7 @@ def draft(
         parsed_date = _meeting_date(meeting_date)
         if agenda is not None and not agenda.is_file():
             raise NotFound(f"Dagsordenen {agenda} findes ikke.")
-        items = read_agenda_lines(agenda.read_bytes()) if agenda else None
+        items = service.parse_agenda(agenda.read_bytes()) if agenda else None
         source = read_transcript(transcript)
         settings = get_settings()
         client = LlmClient(settings) if settings.llm_url else None

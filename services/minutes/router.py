@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
+from services.common.files import content_response, file_response
 from services.minutes import service
 from services.minutes.pipeline.types import MinutesDraft, Transcript
 from services.minutes.schemas import (
     ApproveIn,
     JobOut,
+    MeetingAccess,
     MeetingOut,
     ResultOut,
     SpeakerNamesIn,
@@ -36,7 +38,7 @@ def create_meeting(
     db: DatabaseDep,
     settings: SettingsDep,
     runner: RunnerDep,
-    file: Annotated[UploadFile, File(description="WAV, MP3, M4A, OGG, FLAC or MP4.")],
+    file: Annotated[UploadFile, File(description="WAV, MP3, M4A, AAC, OGG, OGA, OPUS, FLAC, WEBM or MP4.")],
     title: Annotated[str, Form(max_length=300)] = "Mødereferat",
     meeting_date: Annotated[date | None, Form()] = None,
     participants: Annotated[str | None, Form(description="Names separated by commas.")] = None,
@@ -47,7 +49,7 @@ def create_meeting(
     glossary: Annotated[str | None, Form(description="Local names and terms, separated by commas.")] = None,
 ) -> MeetingOut:
     if agenda is not None and agenda.filename:
-        agenda_items: list[str] | None = service.parse_agenda(agenda.file.read())
+        agenda_items: list[str] | None = service.parse_agenda(agenda.file.read(service.MAX_AGENDA_BYTES + 1))
     elif agenda_text:
         agenda_items = service.parse_agenda(agenda_text.encode())
     else:
@@ -69,22 +71,38 @@ def create_meeting(
 
 @router.get("/meetings", response_model=list[MeetingOut])
 def list_meetings(principal: PrincipalDep, db: DatabaseDep) -> list[MeetingOut]:
-    return [_meeting_out(meeting, job) for meeting, job in service.list_meetings(db)]
+    """The meetings you own, that are shared with you or your role (an administrator: all)."""
+    return [_meeting_out(meeting, job) for meeting, job in service.list_meetings(db, principal)]
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingOut)
 def get_meeting(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> MeetingOut:
-    return _meeting_out(*service.get_meeting(db, meeting_id))
+    return _meeting_out(*service.get_meeting(db, meeting_id, principal))
+
+
+@router.get("/meetings/{meeting_id}/access", response_model=MeetingAccess)
+def get_access(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> MeetingAccess:
+    """Whom the meeting is shared with (its owner and administrators only)."""
+    return MeetingAccess.model_validate(service.get_access(db, meeting_id, principal))
+
+
+@router.put("/meetings/{meeting_id}/access", response_model=MeetingAccess)
+def set_access(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: MeetingAccess
+) -> MeetingAccess:
+    """Share the meeting with exactly these users and roles: they may read, export, correct and approve it."""
+    sharing = service.set_access(db, meeting_id, principal, service.Sharing(body.users, body.roles))
+    return MeetingAccess.model_validate(sharing)
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=JobOut)
 def cancel_meeting(principal: PrincipalDep, db: DatabaseDep, runner: RunnerDep, meeting_id: str) -> JobOut:
-    return JobOut.model_validate(service.cancel_meeting(db, runner, meeting_id))
+    return JobOut.model_validate(service.cancel_meeting(db, runner, meeting_id, principal))
 
 
 @router.get("/meetings/{meeting_id}/result", response_model=ResultOut)
 def get_result(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> ResultOut:
-    transcript, minutes, approved = service.get_result(db, meeting_id)
+    transcript, minutes, approved = service.get_result(db, meeting_id, principal)
     return ResultOut(transcript=transcript, minutes=minutes, approved=approved)
 
 
@@ -94,21 +112,20 @@ def get_result(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> Res
     responses={200: {"description": "The recording; supports HTTP Range requests (seeking)."}},
 )
 def get_audio(
-    principal: PrincipalDep, db: DatabaseDep, settings: SettingsDep, meeting_id: str
+    request: Request, principal: PrincipalDep, db: DatabaseDep, settings: SettingsDep, meeting_id: str
 ) -> FileResponse:
-    path, media_type, filename = service.audio_file(db, settings, meeting_id)
-    # Inline: the review page plays it in an <audio> element; FileResponse answers Range requests.
-    return FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline")
+    # A player asks for the start, then for ranges as it seeks: only the start counts as a read.
+    starts_a_listen = request.headers.get("range", "bytes=0-").replace(" ", "").startswith("bytes=0-")
+    path, fmt = service.audio_file(db, settings, meeting_id, principal, audited=starts_a_listen)
+    # Inline: the review page plays it in an <audio> element.
+    return file_response(path, fmt, f"optagelse.{fmt}", inline=True)
 
 
 @router.get("/meetings/{meeting_id}/export/{fmt}")
 def export_meeting(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, fmt: str, version: str = "current"
 ) -> Response:
-    content, media_type, filename = service.export_meeting(db, meeting_id, fmt, version)
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return content_response(*service.export_meeting(db, meeting_id, principal, fmt, version))
 
 
 @router.patch("/meetings/{meeting_id}/transcript", response_model=Transcript)
@@ -116,21 +133,21 @@ def edit_transcript(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: TranscriptEditIn
 ) -> Transcript:
     edits = [service.SegmentEdit(e.id, e.text, e.speaker) for e in body.segments]
-    return service.edit_transcript(db, meeting_id, edits)
+    return service.edit_transcript(db, meeting_id, principal, edits)
 
 
 @router.put("/meetings/{meeting_id}/speakers", response_model=Transcript)
 def rename_speakers(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: SpeakerNamesIn
 ) -> Transcript:
-    return service.rename_speakers(db, meeting_id, body.speakers)
+    return service.rename_speakers(db, meeting_id, principal, body.speakers)
 
 
 @router.put("/meetings/{meeting_id}/minutes", response_model=MinutesDraft)
 def update_minutes(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: MinutesDraft
 ) -> MinutesDraft:
-    return service.update_minutes(db, meeting_id, body)
+    return service.update_minutes(db, meeting_id, principal, body)
 
 
 @router.post("/meetings/{meeting_id}/approve", response_model=MeetingOut)
@@ -138,7 +155,7 @@ def approve_meeting(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: ApproveIn | None = None
 ) -> MeetingOut:
     review_seconds = body.review_seconds if body else None
-    meeting = service.approve_meeting(db, meeting_id, actor=principal, review_seconds=review_seconds)
+    meeting = service.approve_meeting(db, meeting_id, principal, review_seconds=review_seconds)
     return _meeting_out(meeting, None)
 
 
@@ -146,5 +163,5 @@ def approve_meeting(
 def delete_meeting(
     principal: PrincipalDep, db: DatabaseDep, settings: SettingsDep, runner: RunnerDep, meeting_id: str
 ) -> Response:
-    service.delete_meeting(db, settings, runner, meeting_id, actor=principal)
+    service.delete_meeting(db, settings, runner, meeting_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

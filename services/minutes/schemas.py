@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.schemas import UtcDateTime
 from services.minutes.pipeline.types import MinutesDraft, Transcript
 
 
@@ -18,9 +20,9 @@ class JobOut(BaseModel):
     message: str
     error: str | None
     attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
 
 
 class MeetingOut(BaseModel):
@@ -35,8 +37,8 @@ class MeetingOut(BaseModel):
     num_speakers: int | None
     audio_filename: str
     audio_bytes: int
-    created_at: datetime
-    approved_at: datetime | None
+    created_at: UtcDateTime
+    approved_at: UtcDateTime | None
     processing_seconds: float | None
     failure: str | None
     job: JobOut | None = None
@@ -61,6 +63,19 @@ class TranscriptEditIn(BaseModel):
 class SpeakerNamesIn(BaseModel):
     speakers: dict[str, str] = Field(
         min_length=1, description='Speaker label → name, e.g. {"Taler 1": "Mette Hansen"}.'
+    )
+
+
+class MeetingAccess(BaseModel):
+    """Whom a meeting is shared with besides its owner; they may read, export, correct and approve it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    users: list[Annotated[str, Field(max_length=128)]] = Field(
+        max_length=200, description='User names, e.g. ["mette"]; an empty list shares with no one by name.'
+    )
+    roles: list[Annotated[str, Field(max_length=32)]] = Field(
+        max_length=10, description='Roles whose users may open it, e.g. ["sagsbehandler"].'
     )
 
 

@@ -16,18 +16,19 @@ from sqlalchemy import select
 
 from models.registry import load_speaker_encoder, load_whisper, whisper_languages, whisper_model_name
 from services.common import ledger
-from services.common.audit import Action, audit
-from services.common.auth import Principal
+from services.common.audit import Action, Outcome, audit
+from services.common.auth import Forbidden, Principal, Role, User, parse_role
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.files import format_of
 from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
 from services.common.llm import LlmClient
 from services.common.privacy import mask_cpr
 from services.minutes import store
-from services.minutes.pipeline.audio import AudioError, has_sound, probe_audio
+from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
 from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer, read_agenda_lines
-from services.minutes.pipeline.export import minutes_text, render_export
+from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
 from services.minutes.pipeline.transcribe import TranscriptionOptions
 from services.minutes.pipeline.types import MinutesDraft, Segment, Transcript
@@ -67,10 +68,19 @@ def parse_name_list(raw: str | None) -> list[str]:
     return [name.strip() for name in raw.replace("\n", ",").split(",") if name.strip()]
 
 
-parse_agenda = read_agenda_lines  # an agenda file: one item per line (the draft pipeline reads it)
+# A long agenda has a few dozen lines; this bounds what an agenda file can make the API hold in memory.
+MAX_AGENDA_BYTES = 256 * 1024
+
+
+def parse_agenda(raw: bytes) -> list[str]:
+    """An agenda file: UTF-8 (or Windows-1252) text, one item per line, at most ``MAX_AGENDA_BYTES``."""
+    if len(raw) > MAX_AGENDA_BYTES:
+        raise PayloadTooLarge(f"Dagsordenen er større end {MAX_AGENDA_BYTES // 1024} KB.")
+    return read_agenda_lines(raw)
 
 
 def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:
+    """The request checked, with CPR numbers masked in every text it holds (they are stored and shown)."""
     language = request.language.strip().lower()
     if language != "auto":
         supported = whisper_languages(settings)
@@ -84,8 +94,24 @@ def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequ
         raise InvalidInput(f"Antal talere skal være mellem 1 og {MAX_SPEAKERS}.")
     if request.agenda is not None and not request.agenda:
         raise InvalidInput("Dagsordenen er tom.")
-    request.title = request.title.strip() or "Mødereferat"
+    request.title = mask_cpr(request.title.strip()) or "Mødereferat"
+    request.participants = [mask_cpr(name) for name in request.participants]
+    request.agenda = [mask_cpr(item) for item in request.agenda] if request.agenda is not None else None
+    request.glossary = [mask_cpr(term) for term in request.glossary]
     return request
+
+
+def _recording_format(filename: str) -> str:
+    """kai's name for an uploaded recording's format, from its suffix: only audio and video are accepted."""
+    suffix = Path(filename).suffix
+    fmt = suffix.lower().lstrip(".")
+    if fmt not in RECORDING_FORMATS:
+        named = f"«{mask_cpr(suffix)[:20]}»" if suffix else "uden filendelse"
+        accepted = ", ".join(f.upper() for f in RECORDING_FORMATS)
+        raise UnsupportedMediaType(
+            f"En fil {named} kan ikke bruges som optagelse. Upload en lyd- eller videofil: {accepted}."
+        )
+    return fmt
 
 
 def _check_audio(path: Path) -> None:
@@ -217,11 +243,14 @@ def create_meeting(
     filename: str,
     upload: BinaryIO,
     request: MeetingRequest,
-    actor: Principal | None = None,
+    actor: Principal,
 ) -> tuple[store.Meeting, Job]:
-    """Store an uploaded recording, check that it is usable audio, and queue its transcription."""
-    user = actor.name if actor else None
+    """Store an uploaded recording, check that it is usable audio, and queue its transcription.
+
+    ``actor`` owns the meeting. The recording is stored under a name kai chooses, by its format.
+    """
     request = validate_request(settings, request)
+    fmt = _recording_format(filename)
     meeting = store.Meeting(
         id=uuid.uuid4().hex,
         title=request.title,
@@ -231,9 +260,9 @@ def create_meeting(
         glossary=request.glossary,
         language=request.language,
         num_speakers=request.num_speakers,
-        audio_filename=Path(filename or "optagelse").name[:300],
-        audio_file="audio" + Path(filename or "").suffix.lower()[:10],
-        created_by=user,
+        audio_filename=mask_cpr(Path(filename).name)[:300],
+        audio_file=f"recording.{fmt}",
+        created_by=actor.name,
     )
     folder = store.meeting_dir(settings.resolved_storage_dir, meeting.id)
     folder.mkdir(parents=True)
@@ -243,7 +272,7 @@ def create_meeting(
         with db.session() as session:
             session.add(meeting)
             audit(session, actor, Action.UPLOADED, object_type="meeting", object_id=meeting.id)
-        job = runner.submit(JOB_KIND, {"meeting_id": meeting.id}, user=user)
+        job = runner.submit(JOB_KIND, {"meeting_id": meeting.id}, user=actor.name)
         with db.session() as session:
             store.get_meeting(session, meeting.id).job_id = job.id
         meeting.job_id = job.id
@@ -292,8 +321,9 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
     # Results, ledger row and job status in one transaction: a retried job can never count twice.
     with db.session() as session:
         stored = store.get_meeting(session, meeting_id)
-        stored.draft_transcript = stored.transcript = output.transcript.to_dict()
-        stored.draft_minutes = stored.minutes = output.minutes.to_dict()
+        # A CPR number said aloud is masked before it is stored, as typed ones are.
+        stored.draft_transcript = stored.transcript = masked_transcript(output.transcript).to_dict()
+        stored.draft_minutes = stored.minutes = masked_draft(output.minutes).to_dict()
         stored.processing_seconds = output.processing_seconds
         stored.failure = None
         _record_transcription(session, output, meeting.created_by, meeting_id)
@@ -301,30 +331,115 @@ def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[
     return result
 
 
-def get_meeting(db: Database, meeting_id: str) -> tuple[store.Meeting, Job | None]:
+# --- who may do what with a meeting ------------------------------------------------------------------
+# The owner (who uploaded it) and admin may do everything. The users and roles the owner shares it with may
+# read, listen, export, correct and approve it; only the owner and admin may cancel, delete and change the
+# sharing. Anyone else gets the same 404 as for a meeting that does not exist, so ids reveal nothing.
+
+
+def may_manage(meeting: store.Meeting, actor: Principal) -> bool:
+    """Whether ``actor`` is the meeting's owner or an administrator."""
+    return actor.role == Role.ADMIN or (meeting.created_by is not None and meeting.created_by == actor.name)
+
+
+def _permitted(
+    db: Database, meeting_id: str, actor: Principal, action: Action, manage: str | None = None
+) -> store.Meeting:
+    """The meeting, if ``actor`` may do ``action`` with it; ``manage`` names an act for its owner only.
+
+    A refusal is audited (the meeting exists, so its id is one of kai's own).
+    """
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
+        if may_manage(meeting, actor):
+            return meeting
+        shared = store.is_shared_with(session, meeting_id, actor.name, actor.role)
+    if shared and manage is None:
+        return meeting
+    audit(db, actor, action, object_type="meeting", object_id=meeting_id, outcome=Outcome.DENIED)
+    if shared:
+        raise Forbidden(f"Kun mødets ejer eller en administrator kan {manage}.")
+    raise store.meeting_not_found(meeting_id)
+
+
+@dataclass
+class Sharing:
+    """Whom a meeting is shared with besides its owner: users by name, and roles."""
+
+    users: list[str]
+    roles: list[str]
+
+
+def get_access(db: Database, meeting_id: str, actor: Principal) -> Sharing:
+    _permitted(db, meeting_id, actor, Action.VIEWED, manage="se, hvem mødet er delt med")
+    with db.session() as session:
+        return Sharing(*store.shares_of(session, meeting_id))
+
+
+def _unique(names: list[str]) -> list[str]:
+    return sorted(set(names))
+
+
+def _checked_users(session: Any, names: list[str]) -> list[str]:
+    users = _unique([name.strip() for name in names])
+    if "" in users:
+        raise InvalidInput("Brugernavnet må ikke være tomt.")
+    known = set(session.scalars(select(User.name).where(User.name.in_(users))))
+    unknown = [f"'{name}'" for name in users if name not in known]
+    if len(unknown) == 1:
+        raise InvalidInput(f"Brugeren {unknown[0]} findes ikke.")
+    if unknown:
+        raise InvalidInput(f"Brugerne {', '.join(unknown)} findes ikke.")
+    return users
+
+
+def set_access(db: Database, meeting_id: str, actor: Principal, sharing: Sharing) -> Sharing:
+    """Share the meeting with exactly these users and roles (empty lists: with no one)."""
+    _permitted(db, meeting_id, actor, Action.SHARED, manage="ændre, hvem mødet er delt med")
+    roles = _unique([parse_role(role).value for role in sharing.roles])
+    with db.session() as session:
+        users = _checked_users(session, sharing.users)
+        store.set_shares(session, meeting_id, users, roles)
+        audit(session, actor, Action.SHARED, object_type="meeting", object_id=meeting_id)
+    return Sharing(users, roles)
+
+
+# --- reading and changing a stored meeting ---------------------------------------------------------------
+
+
+def _audited(db: Database, actor: Principal, action: Action, meeting_id: str) -> None:
+    audit(db, actor, action, object_type="meeting", object_id=meeting_id)
+
+
+def get_meeting(db: Database, meeting_id: str, actor: Principal) -> tuple[store.Meeting, Job | None]:
+    """A meeting and its transcription job (the status a page polls: not audited as a read)."""
+    meeting = _permitted(db, meeting_id, actor, Action.VIEWED)
     job = get_job(db, meeting.job_id) if meeting.job_id else None
     return meeting, job
 
 
-def list_meetings(db: Database) -> list[tuple[store.Meeting, Job | None]]:
-    """Recent meetings, each with its transcription job (fetched in one query, for list views)."""
+def list_meetings(db: Database, actor: Principal) -> list[tuple[store.Meeting, Job | None]]:
+    """Recent meetings ``actor`` may see, each with its transcription job (one query, for list views)."""
+    visible = None if actor.role == Role.ADMIN else store.visible_to(actor.name, actor.role)
     with db.session() as session:
-        meetings = store.list_meetings(session)
+        meetings = store.list_meetings(session, visible)
         job_ids = [m.job_id for m in meetings if m.job_id]
         jobs = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(job_ids)))}
     return [(meeting, jobs.get(meeting.job_id or "")) for meeting in meetings]
 
 
-def audio_file(db: Database, settings: Settings, meeting_id: str) -> tuple[Path, str, str]:
-    """The stored recording of a meeting: its path, media type and the name it was uploaded with."""
-    with db.session() as session:
-        meeting = store.get_meeting(session, meeting_id)
+def audio_file(
+    db: Database, settings: Settings, meeting_id: str, actor: Principal, audited: bool = True
+) -> tuple[Path, str]:
+    """The stored recording of a meeting and its format; ``audited``: this request starts a listen."""
+    meeting = _permitted(db, meeting_id, actor, Action.VIEWED)
     path = store.audio_path(settings.resolved_storage_dir, meeting)
     if not path.is_file():
         raise NotFound(f"Optagelsen til mødet {meeting_id} findes ikke længere.")
-    return path, store.audio_media_type(meeting), meeting.audio_filename
+    if audited:
+        _audited(db, actor, Action.VIEWED, meeting_id)
+    # A recording stored before kai chose the names may have any suffix: only a recording format counts.
+    return path, format_of(path, RECORDING_FORMATS)
 
 
 def _working_copy(meeting: store.Meeting) -> tuple[Transcript, MinutesDraft]:
@@ -333,20 +448,22 @@ def _working_copy(meeting: store.Meeting) -> tuple[Transcript, MinutesDraft]:
     return Transcript.from_dict(meeting.transcript), MinutesDraft.from_dict(meeting.minutes)
 
 
-def get_result(db: Database, meeting_id: str) -> tuple[Transcript, MinutesDraft, bool]:
+def get_result(db: Database, meeting_id: str, actor: Principal) -> tuple[Transcript, MinutesDraft, bool]:
     """The current transcript and minutes (final once approved) and whether they are approved."""
-    with db.session() as session:
-        meeting = store.get_meeting(session, meeting_id)
+    meeting = _permitted(db, meeting_id, actor, Action.VIEWED)
     transcript, minutes = _working_copy(meeting)
+    _audited(db, actor, Action.VIEWED, meeting_id)
     return transcript, minutes, meeting.approved_at is not None
 
 
 def export_meeting(
-    db: Database, meeting_id: str, fmt: str, version: str = "current"
+    db: Database, meeting_id: str, actor: Principal, fmt: str, version: str = "current"
 ) -> tuple[bytes, str, str]:
-    """One export of the meeting: ``version`` is current (working copy), draft (machine) or final."""
-    with db.session() as session:
-        meeting = store.get_meeting(session, meeting_id)
+    """One export of the meeting: ``version`` is current (working copy), draft (machine) or final.
+
+    (content, format, file name), as ``render_export``.
+    """
+    meeting = _permitted(db, meeting_id, actor, Action.EXPORTED)
     if version == "draft":
         data = (meeting.draft_transcript, meeting.draft_minutes)
     elif version == "final":
@@ -360,7 +477,9 @@ def export_meeting(
     if data[0] is None or data[1] is None:
         raise Conflict("Mødet er ikke færdigbehandlet endnu; prøv igen, når jobbet er færdigt.")
     final = version == "final" or (version == "current" and meeting.approved_at is not None)
-    return render_export(fmt, Transcript.from_dict(data[0]), MinutesDraft.from_dict(data[1]), final=final)
+    export = render_export(fmt, Transcript.from_dict(data[0]), MinutesDraft.from_dict(data[1]), final=final)
+    _audited(db, actor, Action.EXPORTED, meeting_id)
+    return export
 
 
 def _editable(session: Any, meeting_id: str) -> store.Meeting:
@@ -378,7 +497,8 @@ class SegmentEdit:
     speaker: str | None = None
 
 
-def edit_transcript(db: Database, meeting_id: str, edits: list[SegmentEdit]) -> Transcript:
+def edit_transcript(db: Database, meeting_id: str, actor: Principal, edits: list[SegmentEdit]) -> Transcript:
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         transcript = Transcript.from_dict(meeting.transcript or {})
@@ -387,19 +507,22 @@ def edit_transcript(db: Database, meeting_id: str, edits: list[SegmentEdit]) -> 
             segment = by_id.get(edit.id)
             if segment is None:
                 raise NotFound(f"Segment {edit.id} findes ikke i transskriptionen.")
-            if edit.text is not None and edit.text.strip() != segment.text:
-                segment.text = edit.text.strip()
+            text = mask_cpr(edit.text.strip()) if edit.text is not None else segment.text
+            if text != segment.text:
+                segment.text = text
                 segment.words = []  # the word timings no longer match the corrected text
             if edit.speaker is not None:
-                segment.speaker = edit.speaker.strip() or None
+                segment.speaker = mask_cpr(edit.speaker.strip()) or None
                 for word in segment.words:
                     word.speaker = segment.speaker
         meeting.transcript = transcript.to_dict()
+        audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting_id)
     return transcript
 
 
-def rename_speakers(db: Database, meeting_id: str, names: dict[str, str]) -> Transcript:
+def rename_speakers(db: Database, meeting_id: str, actor: Principal, names: dict[str, str]) -> Transcript:
     """Give speaker labels ("Taler 1") participants' names; the minutes' action owners follow."""
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         transcript = Transcript.from_dict(meeting.transcript or {})
@@ -410,7 +533,7 @@ def rename_speakers(db: Database, meeting_id: str, names: dict[str, str]) -> Tra
             raise NotFound(f"Ukendt taler: {', '.join(unknown)}. Kendte talere: {', '.join(sorted(labels))}.")
         for label, name in names.items():
             old_name = transcript.speaker_name(label)
-            new_name = name.strip() or label
+            new_name = mask_cpr(name.strip()) or label
             transcript.speakers[label] = new_name
             for section in minutes.sections:
                 for action in section.actions:
@@ -418,23 +541,27 @@ def rename_speakers(db: Database, meeting_id: str, names: dict[str, str]) -> Tra
                         action.who = new_name
         meeting.transcript = transcript.to_dict()
         meeting.minutes = minutes.to_dict()
+        audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting_id)
     return transcript
 
 
-def update_minutes(db: Database, meeting_id: str, minutes: MinutesDraft) -> MinutesDraft:
+def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: MinutesDraft) -> MinutesDraft:
     if not minutes.sections:
         raise InvalidInput("Referatet skal have mindst ét punkt.")
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
+    minutes = masked_draft(minutes)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         meeting.minutes = minutes.to_dict()
+        audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting_id)
     return minutes
 
 
 def approve_meeting(
-    db: Database, meeting_id: str, actor: Principal | None = None, review_seconds: float | None = None
+    db: Database, meeting_id: str, actor: Principal, review_seconds: float | None = None
 ) -> store.Meeting:
     """Store the reviewed version as final and record how much the person had to change."""
-    user = actor.name if actor else None
+    _permitted(db, meeting_id, actor, Action.APPROVED)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         draft_doc = minutes_text(
@@ -445,7 +572,7 @@ def approve_meeting(
         final_doc = minutes_text(final_transcript, final_minutes)
         distance = Levenshtein.distance(draft_doc, final_doc)
         meeting.final_transcript, meeting.final_minutes = meeting.transcript, meeting.minutes
-        meeting.approved_at, meeting.approved_by = utcnow(), user
+        meeting.approved_at, meeting.approved_by = utcnow(), actor.name
         quality: dict[str, Any] = {
             "edit_distance_chars": distance,
             "draft_chars": len(draft_doc),
@@ -460,7 +587,7 @@ def approve_meeting(
             task="review",
             volume=final_transcript.duration,
             volume_unit="audio_seconds",
-            user=user,
+            user=actor.name,
             quality=quality,
             reference=meeting_id,
         )
@@ -469,9 +596,10 @@ def approve_meeting(
 
 
 def delete_meeting(
-    db: Database, settings: Settings, runner: JobRunner, meeting_id: str, actor: Principal | None = None
+    db: Database, settings: Settings, runner: JobRunner, meeting_id: str, actor: Principal
 ) -> None:
-    """Delete a meeting with its job, audio and everything derived from it."""
+    """Delete a meeting with its job, sharing, audio and everything derived from it."""
+    _permitted(db, meeting_id, actor, Action.DELETED, manage="slette mødet")
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
         job_id = meeting.job_id
@@ -483,12 +611,13 @@ def delete_meeting(
     store.remove_meeting_files(settings.resolved_storage_dir, meeting_id)
 
 
-def cancel_meeting(db: Database, runner: JobRunner, meeting_id: str) -> Job:
-    with db.session() as session:
-        meeting = store.get_meeting(session, meeting_id)
+def cancel_meeting(db: Database, runner: JobRunner, meeting_id: str, actor: Principal) -> Job:
+    meeting = _permitted(db, meeting_id, actor, Action.CANCELLED, manage="annullere behandlingen")
     if not meeting.job_id:
         raise Conflict("Mødet har intet job at annullere.")
-    return runner.cancel(meeting.job_id)
+    job = runner.cancel(meeting.job_id)
+    _audited(db, actor, Action.CANCELLED, meeting_id)
+    return job
 
 
 # --- CLI: a file in, a folder of exports out -----------------------------------------------------------

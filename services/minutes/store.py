@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import mimetypes
 import shutil
 import uuid
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, String, Text, select
+from sqlalchemy import JSON, ColumnElement, Date, Float, ForeignKey, String, Text, and_, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.db import Base, utcnow
@@ -27,11 +26,11 @@ class Meeting(Base):
     glossary: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(8), default="da")  # requested: a code or "auto"
     num_speakers: Mapped[int | None] = mapped_column(nullable=True)
-    audio_filename: Mapped[str] = mapped_column(String(300))  # the name it was uploaded with
+    audio_filename: Mapped[str] = mapped_column(String(300))  # the name it was uploaded with (CPR-masked)
     audio_file: Mapped[str] = mapped_column(String(300))  # stored file name inside the meeting folder
     audio_bytes: Mapped[int] = mapped_column(default=0)
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the owner
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     processing_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -56,40 +55,79 @@ def audio_path(storage_dir: Path, meeting: Meeting) -> Path:
     return meeting_dir(storage_dir, meeting.id) / meeting.audio_file
 
 
-# The formats kai accepts, by stored suffix; fixed here so the answer does not depend on mime.types.
-AUDIO_MEDIA_TYPES = {
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-    ".mp4": "video/mp4",
-}
+class MeetingShare(Base):
+    """One user, or every user with one role, whom the owner shares a meeting with."""
 
+    __tablename__ = "minutes_meeting_shares"
 
-def audio_media_type(meeting: Meeting) -> str:
-    """The media type of the stored recording; a browser's <audio> needs it to pick a decoder."""
-    suffix = Path(meeting.audio_file).suffix.lower()
-    return (
-        AUDIO_MEDIA_TYPES.get(suffix)
-        or mimetypes.guess_type(meeting.audio_file)[0]
-        or "application/octet-stream"
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("minutes_meetings.id", ondelete="CASCADE"), primary_key=True
     )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # SHARE_USER or SHARE_ROLE
+    name: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)  # a user or role name
+
+
+SHARE_USER, SHARE_ROLE = "user", "role"
+
+
+def meeting_not_found(meeting_id: str) -> NotFound:
+    return NotFound(f"Mødet {meeting_id} findes ikke.")
 
 
 def get_meeting(session: Session, meeting_id: str) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFound(f"Mødet {meeting_id} findes ikke.")
+        raise meeting_not_found(meeting_id)
     return meeting
 
 
-def list_meetings(session: Session, limit: int = 100) -> list[Meeting]:
-    return list(session.scalars(select(Meeting).order_by(Meeting.created_at.desc()).limit(limit)))
+def _shared_with(user: str, role: str) -> ColumnElement[bool]:
+    return or_(
+        and_(MeetingShare.kind == SHARE_USER, MeetingShare.name == user),
+        and_(MeetingShare.kind == SHARE_ROLE, MeetingShare.name == role),
+    )
+
+
+def visible_to(user: str, role: str) -> ColumnElement[bool]:
+    """Meetings ``user`` owns, or that are shared with them or with ``role``."""
+    shared = select(MeetingShare.meeting_id).where(_shared_with(user, role))
+    return or_(Meeting.created_by == user, Meeting.id.in_(shared))
+
+
+def is_shared_with(session: Session, meeting_id: str, user: str, role: str) -> bool:
+    query = select(MeetingShare.meeting_id).where(
+        MeetingShare.meeting_id == meeting_id, _shared_with(user, role)
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def shares_of(session: Session, meeting_id: str) -> tuple[list[str], list[str]]:
+    """The users and the roles a meeting is shared with, each sorted by name."""
+    rows = session.scalars(
+        select(MeetingShare).where(MeetingShare.meeting_id == meeting_id).order_by(MeetingShare.name)
+    )
+    shares = list(rows)
+    return (
+        [share.name for share in shares if share.kind == SHARE_USER],
+        [share.name for share in shares if share.kind == SHARE_ROLE],
+    )
+
+
+def set_shares(session: Session, meeting_id: str, users: list[str], roles: list[str]) -> None:
+    """Share a meeting with exactly ``users`` and ``roles`` (replacing what it was shared with)."""
+    session.execute(delete(MeetingShare).where(MeetingShare.meeting_id == meeting_id))
+    session.add_all(MeetingShare(meeting_id=meeting_id, kind=SHARE_USER, name=name) for name in users)
+    session.add_all(MeetingShare(meeting_id=meeting_id, kind=SHARE_ROLE, name=name) for name in roles)
+
+
+def list_meetings(
+    session: Session, where: ColumnElement[bool] | None = None, limit: int = 100
+) -> list[Meeting]:
+    """The newest meetings, those matching ``where`` when given (see ``visible_to``)."""
+    query = select(Meeting).order_by(Meeting.created_at.desc()).limit(limit)
+    if where is not None:
+        query = query.where(where)
+    return list(session.scalars(query))
 
 
 def remove_meeting_files(storage_dir: Path, meeting_id: str) -> None:

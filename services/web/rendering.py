@@ -23,7 +23,8 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")
 templates.env.filters["dk"] = danish_number
 # The municipality's clock; the database stores UTC.
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
-PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+# Pages show personal data: never kept by the browser (other security headers: services.common.middleware).
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 def danish_time(moment: datetime | str | None) -> str:

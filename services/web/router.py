@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from services.common import auth
 from services.common.audit import Action, Outcome, audit
 from services.common.config import Settings
+from services.common.danish import danish_wait
 from services.common.deps import DatabaseDep, SettingsDep
 from services.web.pages import gevinster, post, referat, vejledning
 from services.web.rendering import STATIC_DIR, page_access, render
@@ -96,10 +97,16 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return _login_page(request, settings, error=auth.CSRF_FAILED, next_url=next, status_code=403)
-    attempt = auth.authenticate(db, settings, username, password)
+    address = request.client.host if request.client else ""
+    attempt = auth.authenticate(db, settings, username, password, address)
+    if attempt.retry_after is not None:
+        audit(db, attempt.known_user, Action.LOGIN_FAILED, object_type="user", outcome=Outcome.DENIED)
+        wait = f"For mange mislykkede forsøg. Vent {danish_wait(attempt.retry_after)}, og prøv igen."
+        page = _login_page(request, settings, error=wait, next_url=next, status_code=429)
+        page.headers["Retry-After"] = str(attempt.retry_after)
+        return page
     if attempt.principal is None:
-        outcome = Outcome.DENIED if attempt.locked else Outcome.FAILED
-        audit(db, attempt.known_user, Action.LOGIN_FAILED, object_type="user", outcome=outcome)
+        audit(db, attempt.known_user, Action.LOGIN_FAILED, object_type="user", outcome=Outcome.FAILED)
         return _login_page(request, settings, error=auth.LOGIN_FAILED, next_url=next, status_code=401)
     secret = auth.create_session(db, settings, attempt.principal.name)
     audit(db, attempt.principal, Action.LOGIN, object_type="user")

@@ -128,6 +128,41 @@ def test_gaps_are_for_editors(shipped_client: TestClient, headers: dict[Role, di
     assert any("storskrald" in g["question"] for g in gaps)
 
 
+def test_editors_attach_a_gap_question_to_its_source(
+    shipped_client: TestClient, headers: dict[Role, dict[str, str]]
+) -> None:
+    staff, editor = headers[Role.MEDARBEJDER], headers[Role.LEDELSE]
+    question = "Min borgerPC siger ingenting, når jeg afspiller en video. Hvad kan jeg gøre?"
+    asked = shipped_client.post("/api/chat/ask", json={"question": question}, headers=staff).json()
+    thumbs_down = {"answer_id": asked["answer_id"], "helpful": False}
+    assert shipped_client.post("/api/chat/feedback", json=thumbs_down, headers=staff).status_code == 204
+    gaps = shipped_client.get("/api/chat/gaps", headers=editor).json()
+    (gap,) = [g for g in gaps if g["answer_id"] == asked["answer_id"]]
+    assert gap["attached"] == []
+    # A declined question is "ikke fundet"; a thumbs-down answer "ikke hjælpsomt", with what it cited.
+    assert gap["reason"] == ("ikke fundet" if asked["abstained"] else "ikke hjælpsomt")
+    assert gap["cited"] == [c["title"] for c in asked["citations"]]
+
+    units = shipped_client.get("/api/chat/units", headers=editor).json()
+    assert {u["collection"] for u in units} == {"it-help"}  # management reads the guides, not the law
+    assert shipped_client.get("/api/chat/units", headers=staff).status_code == 403
+    sound = next(u for u in units if u["source"] == "os2borgerpc_docs/scripts_lyd.md")
+    body = {"answer_id": asked["answer_id"], "collection": "it-help", "source": sound["source"]}
+    assert shipped_client.post("/api/chat/expansions", json=body, headers=staff).status_code == 403
+    created = shipped_client.post("/api/chat/expansions", json=body, headers=editor)
+    assert created.status_code == 201, created.text
+    attached = created.json()
+    assert attached["label"] == sound["label"] and attached["question"] == question
+    gaps = shipped_client.get("/api/chat/gaps", headers=editor).json()
+    (gap,) = [g for g in gaps if g["answer_id"] == asked["answer_id"]]
+    assert [a["id"] for a in gap["attached"]] == [attached["id"]]
+
+    undo = f"/api/chat/expansions/{attached['id']}"
+    assert shipped_client.delete(undo, headers=staff).status_code == 403
+    assert shipped_client.delete(undo, headers=editor).status_code == 204
+    assert shipped_client.delete(undo, headers=editor).status_code == 404
+
+
 def test_cli_ask_and_eval_contracts(shipped: tuple[Database, Settings]) -> None:
     _, settings = shipped
     asked = run_kai(

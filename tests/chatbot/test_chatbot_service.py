@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from sqlalchemy import select
 
 from chat_fixtures import write
 from services.chatbot import service, store
+from services.chatbot.index import has_complete_index
 from services.chatbot.service import Answer, Citation, score_answers
+from services.common.audit import AuditEvent
 from services.common.auth import LOCAL_OPERATOR, Forbidden, Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
@@ -126,7 +129,11 @@ def test_roles_decide_which_collections_are_searched(shipped: tuple[Database, Se
 @pytest.mark.parametrize(
     ("question", "source", "section"),
     [
-        ("hvor lang tid har vi til at blive faerdige med en BFU?", "retsinformation_2025_282.json", "20"),
+        (
+            "hvor lang tid har vi til at blive faerdige med en BFU, og hvad gor vi hvis vi ikke naar det?",
+            "retsinformation_2025_282.json",
+            "20",
+        ),
         (
             "Forældrene nægter at lade deres 6-årige flytte hjemmefra, selvom vi er meget bekymrede. "
             "Kan vi anbringe barnet uden deres samtykke?",
@@ -167,6 +174,9 @@ def test_out_of_scope_questions_are_declined(shipped: tuple[Database, Settings],
     assert reply.answer.abstained
     assert reply.answer.citations == []
     assert "kan jeg ikke finde" in reply.answer.text
+    # The reply names what the guidance covers, and whom to ask.
+    assert "Den dækker «Barnets lov og tilstødende lovgivning» og «IT-vejledninger" in reply.answer.text
+    assert "IT-supporten" in reply.answer.text
     gaps = service.content_gaps(db, LOCAL_OPERATOR)
     assert any(g.question == question for g in gaps)
 
@@ -265,3 +275,119 @@ def test_eval_on_the_dev_set_meets_a_floor(shipped: tuple[Database, Settings]) -
     assert figures["recall_at_5"] >= 0.75
     assert figures["abstain_rate_unanswerable"] >= 0.5
     assert figures["false_abstain_rate"] <= 0.2
+
+
+EDITOR = Principal("redaktoer", Role.LEDELSE)
+
+
+def test_an_editor_attaches_an_asked_question_to_its_source_and_can_undo_it(
+    db: Database, settings: Settings, guides: Path
+) -> None:
+    service.ingest(db, settings, guides, "test-it", roles=[Role.MEDARBEJDER, Role.LEDELSE])
+    question = "Hvordan arbejder jeg fra sommerhuset?"  # no word of it is in the guides
+    asked = service.ask(db, settings, STAFF, question, "test-it")
+    assert asked.answer.abstained
+    (gap,) = [g for g in service.content_gaps(db, EDITOR) if g.question == question]
+    assert gap.answer_id == asked.answer_id and gap.attached == []
+    before = service.load_index(settings, "test-it")
+
+    attached = service.add_expansion(db, settings, EDITOR, gap.answer_id, "test-it", "vpn.md")
+    assert (attached.label, attached.question, attached.added_by) == ("VPN (vpn.md)", question, EDITOR.name)
+    # At once: a new index version (no re-ingest) finds the source by the question.
+    after = service.load_index(settings, "test-it")
+    assert after is not None and before is not None and after.version != before.version
+    assert after.chunks == before.chunks
+    assert [(e.unit, e.origin) for e in after.questions.expansions] == [(("vpn.md", ""), "editor")]
+    again = service.ask(db, settings, STAFF, question, "test-it")
+    assert not again.answer.abstained and again.answer.citations[0].source == "vpn.md"
+    (gap,) = [g for g in service.content_gaps(db, EDITOR) if g.question == question]
+    assert [a.id for a in gap.attached] == [attached.id]
+    # Attaching the same question to the same source again changes nothing.
+    assert service.add_expansion(db, settings, EDITOR, gap.answer_id, "test-it", "vpn.md").id == attached.id
+
+    service.remove_expansion(db, settings, EDITOR, attached.id)
+    removed = service.load_index(settings, "test-it")
+    assert removed is not None and removed.questions.expansions == []
+    assert service.ask(db, settings, STAFF, question, "test-it").answer.abstained
+    with pytest.raises(NotFound):
+        service.remove_expansion(db, settings, EDITOR, attached.id)
+    # The database keeps who did what; the audit log has ids only.
+    with db.session() as session:
+        row = session.get(store.ChatExpansion, attached.id)
+        assert row is not None and row.removed_by == EDITOR.name and row.removed_at is not None
+        events = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "chat_expansion"))
+        assert [(e.action, e.object_id, e.actor) for e in events] == [
+            ("corrected", str(attached.id), EDITOR.name),
+            ("deleted", str(attached.id), EDITOR.name),
+        ]
+    # Editors' questions survive a re-ingest (they are re-applied from the database).
+    kept = service.add_expansion(db, settings, EDITOR, gap.answer_id, "test-it", "printere.md")
+    write(guides / "vpn.md", GUIDE_VPN.replace("GlobalConnect", "FortiClient"))
+    service.ingest(db, settings, guides, "test-it")
+    rebuilt = service.load_index(settings, "test-it")
+    assert rebuilt is not None and [e.text for e in rebuilt.questions.expansions] == [kept.question]
+
+
+def test_only_editors_who_read_the_collection_attach_questions(
+    db: Database, settings: Settings, guides: Path
+) -> None:
+    service.ingest(db, settings, guides, "test-it", roles=[Role.MEDARBEJDER, Role.ADMIN])
+    asked = service.ask(db, settings, STAFF, "Hvordan arbejder jeg fra sommerhuset?", "test-it")
+    with pytest.raises(Forbidden):
+        service.add_expansion(db, settings, STAFF, asked.answer_id, "test-it", "vpn.md")
+    with pytest.raises(Forbidden):  # management may not read this collection
+        service.add_expansion(db, settings, EDITOR, asked.answer_id, "test-it", "vpn.md")
+    with pytest.raises(InvalidInput):
+        service.add_expansion(db, settings, LOCAL_OPERATOR, asked.answer_id, "test-it", "findes-ikke.md")
+    with pytest.raises(NotFound):
+        service.add_expansion(db, settings, LOCAL_OPERATOR, "ukendt", "test-it", "vpn.md")
+    with pytest.raises(Forbidden):
+        service.unit_choices(db, settings, STAFF)
+    labels = {c.label for c in service.unit_choices(db, settings, LOCAL_OPERATOR)}
+    assert labels == {"Printere (printere.md)", "VPN (vpn.md)"}
+
+
+def test_evaluation_keeps_the_files_own_questions_out(
+    shipped: tuple[Database, Settings], tmp_path: Path
+) -> None:
+    db, settings = shipped
+    index = service.load_index(settings, "it-help")
+    assert index is not None and index.abstention is not None
+    own = [e.text for e in index.questions.expansions[:3]] + index.questions.out_of_scope[:2]
+    reduced = service.without_questions(index, set(own))
+    assert len(reduced.questions.expansions) == len(index.questions.expansions) - 3
+    assert len(reduced.questions.out_of_scope) == len(index.questions.out_of_scope) - 2
+    assert not set(own) & {e.text for e in reduced.questions.expansions}
+    # The abstention model is trained again, without them.
+    assert reduced.abstention is not None
+    assert reduced.abstention.summary["answerable"] == index.abstention.summary["answerable"] - 3
+    # Questions the collection does not carry change nothing.
+    dev = {json.loads(line)["question"] for line in QA.read_text(encoding="utf-8").splitlines()}
+    assert service.without_questions(index, dev) is index
+
+    qa = tmp_path / "own.jsonl"
+    qa.write_text(
+        "\n".join(
+            json.dumps({"question": q, "collection": "it-help", "relevant": [{"source": e.source}]})
+            for q, e in zip(own[:3], index.questions.expansions[:3], strict=True)
+        ),
+        encoding="utf-8",
+    )
+    assert service.evaluate(db, settings, qa, LOCAL_OPERATOR)["n"] == 3
+
+
+def test_an_index_of_an_older_kai_is_rebuilt_by_the_next_ingest(
+    db: Database, settings: Settings, guides: Path
+) -> None:
+    service.ingest(db, settings, guides, "test-it")
+    # An index version as an older kai wrote it becomes the current one.
+    folder = store.index_dir(settings.resolved_storage_dir, "test-it")
+    old = folder / "v-00000000T000000000000-0ld"
+    shutil.copytree(folder / (folder / "CURRENT").read_text().strip(), old)
+    (old / "meta.json").write_text(json.dumps({**json.loads((old / "meta.json").read_text()), "format": 1}))
+    (folder / "CURRENT").write_text(old.name)
+    assert service.load_index(settings, "test-it") is None
+    assert not has_complete_index(folder)  # readiness says so too
+    report = service.ingest(db, settings, guides, "test-it")
+    assert sorted(report.replaced) == ["printere.md", "vpn.md"] and report.chunks > 0
+    assert service.load_index(settings, "test-it") is not None and has_complete_index(folder)

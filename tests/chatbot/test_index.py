@@ -12,19 +12,28 @@ import pytest
 from models.embedders import E5Embedder, Embedder
 from models.registry import load_embedder
 from services.chatbot import index as index_module
-from services.chatbot.index import POINTER, CollectionIndex, analyze, compound_parts, fold
-from services.chatbot.types import Chunk
+from services.chatbot.index import (
+    POINTER,
+    CollectionIndex,
+    IndexFormatError,
+    analyze,
+    compound_parts,
+    fold,
+    usable_expansions,
+)
+from services.chatbot.types import AbstentionModel, Chunk, Expansion
 from services.common.config import Settings
 
 
 class CountingEmbedder:
-    """Wraps a real embedder and counts the passages it is asked to embed."""
+    """Wraps a real embedder and counts the passages and questions it is asked to embed."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
-        self.passages = 0
+        self.passages = self.queries = 0
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.queries += len(texts)
         return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -93,6 +102,59 @@ def test_embedding_cache_hit_on_rebuild(tmp_path: Path, e5: Embedder) -> None:
     changed = [*GUIDE_CHUNKS[:3], _chunk(3, "Genstart computeren fra startmenuen.")]
     third = CollectionIndex.build("test", changed, counting, tmp_path / "cache")
     assert (third.stats.embedded, third.stats.cached, counting.passages) == (1, 3, 5)
+
+
+QUESTIONS = [
+    Expansion("guide.md", "", "Hvordan fjerner jeg papir, der sidder fast?"),
+    Expansion("guide.md", "", "  hvordan fjerner jeg papir, der sidder FAST? "),  # the same question
+    Expansion("other.md", "", "Hvor er kantinen?"),  # a unit that is not indexed
+]
+
+
+def test_questions_and_the_abstention_model_round_trip(tmp_path: Path, e5: Embedder) -> None:
+    built = CollectionIndex.build(
+        "test",
+        GUIDE_CHUNKS,
+        e5,
+        tmp_path / "cache",
+        expansions=QUESTIONS,
+        out_of_scope=["Hvad koster et pas?"],
+    )
+    assert built.questions.expansions == QUESTIONS[:1]  # duplicates and unknown units left out
+    model = AbstentionModel(("domain",), (0.5,), (0.1,), (2.0,), -1.0, 0.4, {"answerable": 1})
+    built.abstention = model
+    built.save(tmp_path / "index")
+    loaded = CollectionIndex.load(tmp_path / "index")
+    assert loaded.questions.expansions == QUESTIONS[:1] and loaded.questions.out_of_scope == [
+        "Hvad koster et pas?"
+    ]
+    np.testing.assert_array_equal(loaded.questions.vectors, built.questions.vectors)
+    np.testing.assert_array_equal(loaded.questions.out_of_scope_vectors, built.questions.out_of_scope_vectors)
+    assert loaded.abstention == model
+    assert loaded.question_bm25 is not None and "papir" in loaded.question_bm25.vocab_dict
+    # A question is embedded as a question (e5's "query:"), not as a passage.
+    np.testing.assert_allclose(
+        loaded.questions.vectors[0], e5.embed_queries([QUESTIONS[0].text])[0], atol=1e-5
+    )
+    assert usable_expansions(QUESTIONS, GUIDE_CHUNKS) == QUESTIONS[:1]
+
+
+def test_questions_are_cached_apart_from_passages(tmp_path: Path, e5: Embedder) -> None:
+    counting = CountingEmbedder(e5)
+    same = [Expansion("guide.md", "", GUIDE_CHUNKS[0].text)]  # the same text as a chunk
+    CollectionIndex.build("test", GUIDE_CHUNKS, counting, tmp_path / "cache", expansions=same)
+    assert (counting.passages, counting.queries) == (4, 1)
+    CollectionIndex.build("test", GUIDE_CHUNKS, counting, tmp_path / "cache", expansions=same)
+    assert (counting.passages, counting.queries) == (4, 1)
+
+
+def test_an_index_of_an_older_format_is_refused(tmp_path: Path, e5: Embedder) -> None:
+    index = CollectionIndex.build("test", GUIDE_CHUNKS, e5, tmp_path / "cache")
+    index.save(tmp_path / "index")
+    meta = tmp_path / "index" / index.version / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "format": 1}), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="format 1"):
+        CollectionIndex.load(tmp_path / "index")
 
 
 def test_failed_save_leaves_the_previous_index_usable(

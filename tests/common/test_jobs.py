@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -157,3 +159,46 @@ def test_a_superseded_attempt_cannot_finish_or_report(db: Database, settings: Se
         stale.finish(session, {"from": "stale"})
     current = get_job(db, job.id)
     assert current.status == JobStatus.RUNNING and current.result is None and current.progress == 0.0
+
+
+# A process whose only job kills it: it resumes (or fails) what the last one left, submitting the job first
+# when asked to, and exits 0 once the job has failed instead of being run again.
+CRASHING_PROCESS = """
+import os, sys, time
+from services.common.config import Settings
+from services.common.db import open_database
+from services.common.jobs import InProcessJobRunner, JobStatus, get_job
+
+url, retries, job_id = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+db = open_database(url)
+runner = InProcessJobRunner(db, Settings(job_retries=retries), {"crash": lambda ctx, p: os._exit(3)})
+runner.start()
+if job_id == "new":
+    print(runner.submit("crash", {}).id, flush=True)
+    time.sleep(30)
+while get_job(db, job_id).status != JobStatus.FAILED:
+    time.sleep(0.05)
+runner.stop()
+"""
+
+
+def test_a_job_that_kills_its_process_fails_after_the_configured_retries(
+    db: Database, settings: Settings
+) -> None:
+    retries = 2
+
+    def start_process(job_id: str) -> subprocess.CompletedProcess[str]:
+        url = settings.resolved_database_url
+        command = [sys.executable, "-c", CRASHING_PROCESS, url, str(retries), job_id]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    first = start_process("new")
+    assert first.returncode == 3, first.stderr
+    job_id = first.stdout.strip()
+    for _ in range(retries):  # every restart resumes the job, and the job kills the process again
+        assert start_process(job_id).returncode == 3
+    last = start_process(job_id)
+    assert last.returncode == 0, last.stderr
+    job = get_job(db, job_id)
+    assert job.status == JobStatus.FAILED and job.attempts == 1 + retries
+    assert job.error is not None and "3 forsøg" in job.error

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from llm_fixtures import FakeLlm
+from fake_llm import FakeLlm, running_fake_llm
 
 from servers import free_port
 from services.common.config import Settings
 from services.common.errors import ConfigurationError, KaiError
 from services.common.llm import LlmClient, LlmError, completions_url
 from services.minutes.pipeline.draft import llm_summarizer
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLlm]:
+    with running_fake_llm() as fake:
+        yield fake
 
 
 def _settings(url: str | None, **overrides: Any) -> Settings:

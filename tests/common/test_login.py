@@ -1,22 +1,32 @@
-"""Web login: passwords, sessions, CSRF, lock-out, logout and the admin bootstrap."""
+"""Web login: passwords, sessions, CSRF, back-off after failed logins, logout and the admin bootstrap."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
 
+import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
+from kai_cli import KAI, kai_env
+from servers import running_kai
 from services.common import auth, users_cli
 from services.common.app import create_app
 from services.common.audit import AuditEvent
 from services.common.auth import Role, User
 from services.common.config import Settings
-from services.common.db import Database
+from services.common.db import Database, utcnow
+from services.common.login_backoff import LoginBackoff
 
 PASSWORD = "korrekt-hest-batteri"
 
@@ -104,43 +114,155 @@ def test_open_redirects_are_refused(client: TestClient, mette: str) -> None:
         assert _login(client, mette, PASSWORD, next_url=target).headers["location"] == "/"
 
 
-def test_wrong_password_and_unknown_user_get_the_same_generic_answer(
-    client: TestClient, db: Database, mette: str
-) -> None:
+def test_wrong_password_and_unknown_user_get_the_same_generic_answer(client: TestClient, mette: str) -> None:
     wrong = _login(client, mette, "forkert-adgangskode")
     unknown = _login(client, "ukendt", "forkert-adgangskode")
     assert wrong.status_code == unknown.status_code == 401
     assert auth.LOGIN_FAILED in wrong.text and auth.LOGIN_FAILED in unknown.text
     assert auth.SESSION_COOKIE not in client.cookies
-    with db.session() as session:
-        assert session.scalar(select(User.failed_logins).where(User.name == mette)) == 1
-    # A success resets the count.
-    assert _login(client, mette, PASSWORD).status_code == 303
-    with db.session() as session:
-        assert session.scalar(select(User.failed_logins).where(User.name == mette)) == 0
 
 
-def test_lock_out_after_repeated_failures_and_unlock_after_the_lock_time(
-    settings: Settings, db: Database, mette: str
+# --- back-off after failed logins -------------------------------------------------------------------------
+
+# Two free failures per account, four per address, waits doubling from 1 s up to 4 s.
+QUICK = {"login_free_failures": 2, "login_free_failures_per_address": 4, "login_max_wait_minutes": 4 / 60}
+
+
+@contextmanager
+def _browser(settings: Settings, address: str) -> Iterator[TestClient]:
+    """A browser at ``address`` (the app sees it as the client's address)."""
+    with TestClient(create_app(settings), client=(address, 50000)) as browser:
+        yield browser
+
+
+def _expire_waits(db: Database, scope: str | None = None) -> None:
+    """Let time pass: every wait (of one scope, 'user' or 'address') has run out."""
+    with db.session() as session:
+        rows = update(LoginBackoff).values(wait_until=utcnow() - timedelta(seconds=1))
+        session.execute(rows if scope is None else rows.where(LoginBackoff.scope == scope))
+
+
+@pytest.fixture
+def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The password hashes checked (an argon2 run each), in order; the real check still runs."""
+    checked: list[str] = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            checked.append(str(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(auth, "_hasher", CountingHasher())
+    return checked
+
+
+def test_failures_make_the_next_attempt_wait_and_a_waiting_attempt_costs_no_hash(
+    settings: Settings, db: Database, mette: str, hashes: list[str]
 ) -> None:
-    quick = settings.model_copy(update={"login_max_failures": 3, "login_lock_minutes": 1.5 / 60})
-    with TestClient(create_app(quick)) as client:
-        for _ in range(3):
-            assert _login(client, mette, "forkert-adgangskode").status_code == 401
-        locked = _login(client, mette, PASSWORD)
-        assert locked.status_code == 401 and auth.LOGIN_FAILED in locked.text
-        time.sleep(1.6)
+    with _browser(settings.model_copy(update=QUICK), "192.0.2.10") as client:
+        for _ in range(4):  # the 2nd failure makes the next attempt wait 1 s, the 3rd 2 s, the 4th 4 s
+            assert _login(client, mette, "forkert-1").status_code == 401
+            _expire_waits(db)  # (as if the user had waited)
+        assert _login(client, mette, "forkert-1").status_code == 401
+        waiting = _login(client, mette, PASSWORD)  # even the right password must wait
+        wait = int(waiting.headers["retry-after"])
+        assert waiting.status_code == 429 and 2 <= wait <= 4  # 4 s, less the last guess's hash time
+        assert f"Vent {wait} sekunder" in waiting.text and auth.SESSION_COOKIE not in client.cookies
+        assert len(hashes) == 5
+        time.sleep(wait)
+        assert _login(client, mette, PASSWORD).status_code == 303
+        # A success starts the count afresh.
+        assert _login(client, mette, "forkert-2").status_code == 401
         assert _login(client, mette, PASSWORD).status_code == 303
     outcomes = [(e.action, e.outcome) for e in _events(db)]
-    assert outcomes == [("login_failed", "failed")] * 2 + [("login_failed", "denied")] * 2 + [("login", "ok")]
+    assert outcomes == [
+        *[("login_failed", "failed")] * 5,
+        ("login_failed", "denied"),
+        ("login", "ok"),
+        ("login_failed", "failed"),
+        ("login", "ok"),
+    ]
 
 
-def test_admin_can_unlock(settings: Settings, db: Database, mette: str) -> None:
-    for _ in range(settings.login_max_failures):
-        auth.authenticate(db, settings, mette, "forkert-adgangskode")
-    assert auth.authenticate(db, settings, mette, PASSWORD).locked
+def test_the_wait_doubles_with_each_failure_up_to_the_longest(
+    settings: Settings, db: Database, mette: str
+) -> None:
+    quick = settings.model_copy(update=QUICK | {"login_free_failures_per_address": 100})
+    assert auth.authenticate(db, quick, mette, "forkert", "192.0.2.10").retry_after is None  # free
+    waits = []
+    for _ in range(4):
+        assert auth.authenticate(db, quick, mette, "forkert", "192.0.2.10").retry_after is None
+        waits.append(auth.authenticate(db, quick, mette, "forkert", "192.0.2.10").retry_after)
+        _expire_waits(db)
+    assert waits == [1, 2, 4, 4]
+
+
+def test_an_attackers_failures_keep_the_user_out_only_for_the_accounts_wait(
+    settings: Settings, db: Database, mette: str
+) -> None:
+    quick = settings.model_copy(update=QUICK)
+    attacker, colleague = "203.0.113.7", "198.51.100.9"
+    for _ in range(6):  # the attacker guesses on, as often as the waits let him
+        auth.authenticate(db, quick, mette, "gæt", attacker)
+        _expire_waits(db)
+    assert auth.authenticate(db, quick, mette, "gæt", attacker).retry_after is None
+    # Both the account and the attacker's address wait now (4 s, the longest; less what the last guess's hash
+    # took); the user elsewhere waits for the account only.
+    assert 2 <= (auth.authenticate(db, quick, mette, PASSWORD, colleague).retry_after or 0) <= 4
+    _expire_waits(db, "user")
+    assert auth.authenticate(db, quick, mette, PASSWORD, colleague).principal is not None
+    assert 2 <= (auth.authenticate(db, quick, mette, PASSWORD, attacker).retry_after or 0) <= 4
+
+
+def test_unknown_names_wait_like_known_ones(settings: Settings, db: Database, mette: str) -> None:
+    quick = settings.model_copy(update=QUICK)
+    for name in (mette, "ukendt"):
+        outcomes = [auth.authenticate(db, quick, name, "forkert", f"192.0.2.{len(name)}") for _ in range(3)]
+        assert [o.retry_after for o in outcomes] == [None, None, 1]
+
+
+def test_parallel_guesses_get_no_more_hashes_than_the_free_failures(
+    settings: Settings, db: Database, mette: str, hashes: list[str]
+) -> None:
+    quick = settings.model_copy(update=QUICK)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(
+            pool.map(lambda n: auth.authenticate(db, quick, mette, "forkert", f"192.0.2.{n}"), range(16))
+        )
+    assert sum(o.retry_after is None for o in outcomes) == len(hashes) == 2
+
+
+def test_a_trusted_proxys_client_address_counts_for_the_address_back_off(
+    settings: Settings, db: Database, mette: str, tmp_path: Path
+) -> None:
+    auth.add_user(db, "ali", Role.MEDARBEJDER)
+    auth.set_password(db, "ali", PASSWORD)
+    env = kai_env(settings) | {
+        "KAI_TRUST_PROXY_HEADERS": "true",
+        "KAI_LOGIN_FREE_FAILURES_PER_ADDRESS": "2",
+        "KAI_LOG_FORMAT": "text",
+    }
+    with running_kai(KAI, env, tmp_path / "kai.log") as (url, _):
+
+        def login_from(address: str, name: str, password: str) -> int:
+            with httpx.Client(base_url=url, headers={"X-Forwarded-For": address}) as browser:
+                return _login(browser, name, password).status_code  # type: ignore[arg-type]
+
+        # One address tries one password on many accounts; it must wait, the colleague elsewhere need not.
+        assert [login_from("203.0.113.7", user, "forkert") for user in ("mette", "ali")] == [401, 401]
+        assert login_from("203.0.113.7", "ali", PASSWORD) == 429
+        assert login_from("198.51.100.9", "ali", PASSWORD) == 303
+
+
+def test_admin_can_end_the_wait(settings: Settings, db: Database, mette: str) -> None:
+    quick = settings.model_copy(update=QUICK)
+    for _ in range(5):
+        auth.authenticate(db, quick, mette, "forkert-adgangskode", "192.0.2.10")
+        _expire_waits(db)
+    auth.authenticate(db, quick, mette, "forkert-adgangskode", "192.0.2.11")
+    assert auth.authenticate(db, quick, mette, PASSWORD, "192.0.2.12").retry_after is not None
     auth.unlock_user(db, mette)
-    assert auth.authenticate(db, settings, mette, PASSWORD).principal == auth.Principal(
+    assert auth.authenticate(db, quick, mette, PASSWORD, "192.0.2.11").principal == auth.Principal(
         mette, Role.SAGSBEHANDLER
     )
 
@@ -228,7 +350,7 @@ def test_ensure_admin_is_idempotent(db: Database, monkeypatch: pytest.MonkeyPatc
     first = runner.invoke(users_cli.users_app, ["ensure-admin"])
     assert first.exit_code == 0, first.output
     password = first.output.strip().splitlines()[-1]
-    assert auth.authenticate(db, Settings(), "admin", password).principal == auth.Principal(
+    assert auth.authenticate(db, Settings(), "admin", password, "192.0.2.1").principal == auth.Principal(
         "admin", Role.ADMIN
     )
     second = runner.invoke(users_cli.users_app, ["ensure-admin"])
@@ -245,7 +367,7 @@ def test_cli_adds_a_user_with_a_prompted_password(db: Database, monkeypatch: pyt
     )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
-    assert auth.authenticate(db, Settings(), "jens", PASSWORD).principal is not None
+    assert auth.authenticate(db, Settings(), "jens", PASSWORD, "192.0.2.1").principal is not None
     short = runner.invoke(
         users_cli.users_app, ["add", "kim", "--role", "it", "--password"], input="kort\nkort\n"
     )
@@ -256,4 +378,4 @@ def test_cli_adds_a_user_with_a_prompted_password(db: Database, monkeypatch: pyt
         users_cli.users_app, ["passwd", "jens"], input="ny-adgangskode-1\nny-adgangskode-1\n"
     )
     assert changed.exit_code == 0, changed.output
-    assert auth.authenticate(db, Settings(), "jens", "ny-adgangskode-1").principal is not None
+    assert auth.authenticate(db, Settings(), "jens", "ny-adgangskode-1", "192.0.2.1").principal is not None

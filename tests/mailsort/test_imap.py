@@ -5,6 +5,7 @@ Dovecot comes from `.ci/dovecot-setup.sh` (Debian's dovecot-imapd); without it t
 
 from __future__ import annotations
 
+import hashlib
 import imaplib
 import logging
 import os
@@ -315,6 +316,23 @@ def test_the_same_mail_delivered_twice_is_routed_once(
 
     assert router.routed == [mid(1)]
     assert report.counts == {"routed": 1, "duplicate": 1}
+
+
+def test_a_cpr_number_in_a_message_id_is_masked_in_the_watchers_record(
+    dovecot: DovecotServer, folder: str, imap_settings: Settings, db: Database
+) -> None:
+    message_id = f"<{CPR}@test.kai>"
+    dovecot.append(folder, make_mail(1, message_id=message_id))
+    dovecot.append(folder, make_mail(1, message_id=message_id))
+    router = Router()
+
+    report = watch_once(db, imap_settings, router)
+
+    assert router.routed == [message_id]  # the routing step gets the mail as it is
+    assert report.counts == {"routed": 1, "duplicate": 1}
+    assert [r.message_id for r in rows(db)] == ["<[CPR]@test.kai>"] * 2
+    # nor an unkeyed digest of it: trying every CPR number would find it again
+    assert hashlib.sha256(message_id.encode()).hexdigest() not in {r.dedupe_key[4:] for r in rows(db)}
 
 
 def test_limit_and_stop_leave_the_rest_for_the_next_poll(

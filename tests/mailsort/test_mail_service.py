@@ -92,7 +92,7 @@ def test_decisions_and_corrections_are_recorded(db: Database, settings: Settings
 def test_unreadable_mail_is_refused_but_the_watcher_keeps_it(db: Database, settings: Settings) -> None:
     with pytest.raises(InvalidInput):
         service.route_raw(db, settings, b"")
-    kept = service.keep_unreadable(db, b"\x00\x01 garbage", "Kunne ikke læses", source="imap")
+    kept = service.keep_unreadable(db, settings, b"\x00\x01 garbage", "Kunne ikke læses", source="imap")
     assert kept.status == store.MailStatus.REVIEW
     assert [m.id for m in service.review_queue(db)] == [kept.id]
 

@@ -309,9 +309,19 @@ def test_html_only_mail_becomes_text_without_style_or_script() -> None:
 
 
 def test_html_to_text_keeps_inline_tags_inside_their_sentence() -> None:
+    problems: list[str] = []
     assert html_to_text(
-        "<div>Hej <i>Kim</i>, tak<span> for</span> svaret</div><div><br></div><div>Mvh</div>"
+        "<div>Hej <i>Kim</i>, tak<span> for</span> svaret</div><div><br></div><div>Mvh</div>", problems
     ) == ("Hej Kim, tak for svaret\n\nMvh")
+    assert problems == []
+
+
+def test_html_to_text_reads_nul_bytes_and_lone_surrogates() -> None:
+    # A NUL from a garbled body, a lone surrogate from an odd charset label (unicode_escape): lxml refuses
+    # such a string, so the text goes in as UTF-8 bytes.
+    problems: list[str] = []
+    assert html_to_text("<p>a\x00b</p><p>x\ud800y</p>", problems) == "a\ufffdb\n\nx?y"
+    assert problems == []
 
 
 def test_alternative_prefers_the_plain_text_part() -> None:

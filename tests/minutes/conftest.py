@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from llm_fixtures import fake_llm  # noqa: F401  (a fixture)
 
 from services.common import auth
 from services.common.app import create_app

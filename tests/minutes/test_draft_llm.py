@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from llm_fixtures import FakeLlm
+from fake_llm import FakeLlm, running_fake_llm
 
 from kai_cli import run_kai
 from services.common.config import Settings
@@ -35,6 +36,12 @@ LINES = [
     ("Anne Sørensen", "og julefrokosten holder vi i kantinen den tolvte december"),
     ("Mette Hansen", "godt. Tak for i dag"),
 ]
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLlm]:
+    with running_fake_llm() as fake:
+        yield fake
 
 
 def _transcript() -> Transcript:

@@ -15,6 +15,7 @@ import pytest
 from docx import Document
 
 from services.common.errors import InvalidInput
+from services.common.files import MEDIA_TYPES
 from services.minutes.pipeline.export import (
     EXPORT_FORMATS,
     MAX_CUE_SECONDS,
@@ -407,8 +408,8 @@ def test_no_cpr_survives_any_format(fmt: str, transcript: Transcript, draft: Min
 def test_render_export_media_types(
     fmt: str, media_type: str, filename: str, transcript: Transcript, draft: MinutesDraft
 ) -> None:
-    content, got_type, got_name = render_export(fmt.upper(), transcript, draft)
-    assert (got_type, got_name) == (media_type, filename)
+    content, got_format, got_name = render_export(fmt.upper(), transcript, draft)
+    assert (got_format, MEDIA_TYPES[got_format], got_name) == (fmt, media_type, filename)
     assert content
 
 

@@ -195,6 +195,7 @@ def test_interrupted_transcription_is_resumed_at_start(
                 audio_filename="jfk.flac",
                 audio_file="audio.flac",
                 job_id=job.id,
+                created_by="referent",  # the owner: the user of api_headers
             )
         )
     db.dispose()

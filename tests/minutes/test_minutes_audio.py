@@ -47,7 +47,7 @@ def test_unknown_meeting_and_removed_audio_are_404(
     unknown = client.get("/api/minutes/meetings/findesikke/audio")
     assert unknown.status_code == 404 and "findes ikke" in unknown.json()["detail"]
 
-    for stored in (settings.resolved_storage_dir / "minutes" / meeting_id).glob("audio*"):
+    for stored in (settings.resolved_storage_dir / "minutes" / meeting_id).glob("recording.*"):
         stored.unlink()
     removed = client.get(f"/api/minutes/meetings/{meeting_id}/audio")
     assert removed.status_code == 404 and "findes ikke længere" in removed.json()["detail"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import KAI, worker_env
 
-from servers import running_kai
+from servers import peak_rss_mib, running_kai
 from services.common.config import Settings
 
 UPLOAD_MB = 64
@@ -35,14 +35,6 @@ def _upload(client: httpx.Client, recording: Path) -> httpx.Response:
         return client.post("/api/minutes/meetings", files={"file": (recording.name, audio, "audio/wav")})
 
 
-def _peak_rss_mib(pid: int) -> float:
-    """The process's peak resident memory so far (VmHWM), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc")
-
-
 @pytest.fixture
 def api_server(queued_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``kai serve`` in its own process, jobs going to Redis (so nothing but the upload runs in it)."""
@@ -59,11 +51,11 @@ def test_upload_is_streamed_to_disk(
     with httpx.Client(base_url=url, headers=api_headers, timeout=120) as client:
         # Warm up with a one-minute recording: routes, database, audio decoder.
         assert _upload(client, _recording(tmp_path / "kort.wav", 1)).status_code == 202
-        before = _peak_rss_mib(pid)
+        before = peak_rss_mib(pid)
         response = _upload(client, recording)
-        growth = _peak_rss_mib(pid) - before
+        growth = peak_rss_mib(pid) - before
     assert response.status_code == 202, response.text
-    stored = queued_settings.resolved_storage_dir / "minutes" / response.json()["id"] / "audio.wav"
+    stored = queued_settings.resolved_storage_dir / "minutes" / response.json()["id"] / "recording.wav"
     assert stored.stat().st_size == recording.stat().st_size
     # A 64 MB body held whole in memory anywhere in the server would show as at least that much growth.
     assert growth < UPLOAD_MB / 4, f"peak memory grew by {growth:.0f} MiB for a {UPLOAD_MB} MB upload"

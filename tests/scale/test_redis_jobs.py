@@ -179,7 +179,7 @@ def test_a_failing_job_reports_its_failure_through_the_api(
 ) -> None:
     meeting_id = _upload(api)
     # The shared volume lost the recording before a worker got to it.
-    for stored in (queued_settings.resolved_storage_dir / "minutes" / meeting_id).glob("audio*"):
+    for stored in (queued_settings.resolved_storage_dir / "minutes" / meeting_id).glob("recording.*"):
         stored.unlink()
     assert start_worker("worker-a", "--burst").wait(timeout=JOB_TIMEOUT_S) == 0
     job = api.get(f"/api/minutes/meetings/{meeting_id}").json()["job"]

@@ -10,7 +10,15 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from browser import REPO, LiveServer, check_accessibility, describe_violations, log_in, save_screenshot
+from browser import (
+    REPO,
+    LiveServer,
+    check_accessibility,
+    describe_violations,
+    log_in,
+    new_user,
+    save_screenshot,
+)
 from services.common.auth import Role
 from services.common.ledger import UsageEvent
 
@@ -180,6 +188,36 @@ def test_bad_upload_shows_the_api_message(page: Page, live_server: LiveServer) -
     expect(page.get_by_role("alert")).to_have_text(message)
     expect(page.locator("#job")).to_be_hidden()
     _assert_accessible(page, "referat-upload-error")
+
+
+def test_the_owner_shares_a_meeting_from_its_page(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, Role.MEDARBEJDER, "/referat")
+    colleague, _ = new_user(live_server, Role.MEDARBEJDER)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    upload = {"name": JFK.name, "mimeType": "audio/flac", "buffer": JFK.read_bytes()}
+    created = page.request.post(
+        "/api/minutes/meetings",
+        multipart={"file": upload, "language": "en", "title": "Delt møde"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert created.status == 202, created.text()
+    meeting = f"/api/minutes/meetings/{created.json()['id']}"
+    page.goto(f"/referat/{created.json()['id']}")
+
+    page.get_by_label("Del med brugere").fill(f" {colleague} ")
+    page.get_by_label("Sagsbehandlere").check()
+    page.get_by_role("button", name="Gem deling").click()
+    expect(page.locator("#share-status")).to_have_text("Delingen er gemt.")
+    expect(page.get_by_label("Del med brugere")).to_have_value(colleague)
+    assert page.request.get(f"{meeting}/access").json() == {"users": [colleague], "roles": ["sagsbehandler"]}
+    _assert_accessible(page, "referat-deling")
+
+    # A name kai does not know: the API's Danish message, and the sharing stays as it was.
+    page.get_by_label("Del med brugere").fill("findes-ikke")
+    page.get_by_role("button", name="Gem deling").click()
+    expect(page.locator("#share-status")).to_have_text("Brugeren 'findes-ikke' findes ikke.")
+    assert page.request.get(f"{meeting}/access").json()["users"] == [colleague]
+    assert page.request.delete(meeting, headers={"X-CSRF-Token": csrf}).status == 204
 
 
 def test_unknown_meeting_is_a_danish_404(page: Page, live_server: LiveServer) -> None:

@@ -200,6 +200,58 @@ def test_editor_sees_the_content_gaps(page: Page, live_server: LiveServer) -> No
     assert_accessible(page, "vejledning-huller")
 
 
+def test_editor_attaches_a_gap_question_to_its_source_and_undoes_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    log_in(page, live_server, Role.ADMIN, "/vejledning")
+    question = "Må vi give en 14-årig lov til at bo hos sin kæreste i stedet for på opholdsstedet?"
+    asked = page.request.post(
+        "/api/chat/ask", data={"question": question}, headers={"X-CSRF-Token": csrf_token(page)}
+    )
+    assert asked.status == 200
+    # Marked unhelpful (thumbs down), it is a content gap whether or not the guidance answered it.
+    unhelpful = page.request.post(
+        "/api/chat/feedback",
+        data={"answer_id": asked.json()["answer_id"], "helpful": False},
+        headers={"X-CSRF-Token": csrf_token(page)},
+    )
+    assert unhelpful.status == 204
+    page.goto("/vejledning/huller")
+    row = page.locator("table.gaps tbody tr").filter(has_text=question)
+    expect(row).to_have_count(1)
+    source = row.get_by_label("Kilde, der besvarer spørgsmålet")
+    source.fill("ingen kilde med det navn")
+    row.get_by_role("button", name="Tilføj til kilde").click()
+    expect(row.get_by_role("status")).to_contain_text("Vælg en kilde fra listen")
+    expect(source).to_have_attribute("aria-invalid", "true")
+
+    source.fill("Barnets lov § 47")
+    row.get_by_role("button", name="Tilføj til kilde").click()
+    expect(row.get_by_role("status")).to_have_text(
+        "Tilføjet: spørgsmålet hjælper nu med at finde Barnets lov § 47."
+    )
+    expect(row.locator("ul.attached li")).to_have_text(
+        ["Barnets lov § 47 Fortryd tilføjelsen til Barnets lov § 47"]
+    )
+    index = service.load_index(live_server.settings, "barnets-lov")
+    assert index is not None
+    assert [(e.unit, e.text) for e in index.questions.expansions if e.origin == "editor"] == [
+        (("retsinformation_2025_282.json", "47"), question)
+    ]
+    assert_accessible(page, "vejledning-huller-tilfoejet")
+
+    # After a reload the page shows it too; "Fortryd" takes it off the source again.
+    page.reload()
+    row = page.locator("table.gaps tbody tr").filter(has_text=question)
+    row.get_by_role("button", name="Fortryd tilføjelsen til Barnets lov § 47").click()
+    expect(row.get_by_role("status")).to_have_text(
+        "Fortrudt: spørgsmålet er ikke længere knyttet til kilden."
+    )
+    expect(row.locator("ul.attached li")).to_have_count(0)
+    index = service.load_index(live_server.settings, "barnets-lov")
+    assert index is not None and not [e for e in index.questions.expansions if e.origin == "editor"]
+
+
 def test_anonymous_is_sent_to_login(page: Page, live_server: LiveServer) -> None:
     page.goto("/vejledning/huller")
     page.wait_for_url(f"{live_server.url}/login?next=/vejledning/huller")

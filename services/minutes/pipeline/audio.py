@@ -16,6 +16,8 @@ import av
 import numpy as np
 
 SAMPLE_RATE = 16000
+# The recording formats kai accepts (file suffixes): audio, or video with an audio track, FFmpeg decodes.
+RECORDING_FORMATS = ("wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "flac", "webm", "mp4")
 # A sound below this RMS level (about -60 dBFS) throughout the file counts as silence.
 SILENCE_RMS = 1e-3
 

@@ -50,14 +50,6 @@ NO_SECTIONS = "Ingen dagsordenspunkter registreret."
 NOT_GIVEN = "Ikke angivet"
 APPENDIX_TITLE = "Bilag: Transskription"
 
-_MEDIA_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "md": "text/markdown; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-    "srt": "application/x-subrip; charset=utf-8",
-    "vtt": "text/vtt; charset=utf-8",
-    "json": "application/json",
-}
 _FILENAMES = {
     "docx": "referat.docx",
     "md": "referat.md",
@@ -127,7 +119,8 @@ def _mask_name(name: str | None) -> str | None:
     return None if name is None else " ".join(mask_cpr(name).split())
 
 
-def _masked_transcript(transcript: Transcript) -> Transcript:
+def masked_transcript(transcript: Transcript) -> Transcript:
+    """``transcript`` with CPR numbers masked in its text, words and speakers (stored and exported so)."""
     segments = [
         replace(
             s,
@@ -141,7 +134,9 @@ def _masked_transcript(transcript: Transcript) -> Transcript:
     return replace(transcript, segments=segments, speakers=speakers, model=mask_cpr(transcript.model))
 
 
-def _masked_draft(draft: MinutesDraft) -> MinutesDraft:
+def masked_draft(draft: MinutesDraft) -> MinutesDraft:
+    """``draft`` with CPR numbers masked in all its text (the service stores edited minutes this way)."""
+
     def section(s: AgendaSection) -> AgendaSection:
         return replace(
             s,
@@ -262,7 +257,7 @@ def _word_json(transcript: Transcript, word: Word, segment: Segment) -> dict[str
 
 def transcript_json(transcript: Transcript) -> dict[str, Any]:
     """The transcript as the JSON outside tools read (whisper-style segments; speaker = display name)."""
-    t = _masked_transcript(transcript)
+    t = masked_transcript(transcript)
     return {
         "language": t.language,
         "language_probability": float(t.language_probability),
@@ -378,7 +373,7 @@ def _without_overlap(cues: list[_Cue]) -> list[_Cue]:
 def transcript_srt(transcript: Transcript) -> str:
     """SubRip subtitles, each cue's text starting with the speaker's display name."""
     blocks = []
-    for number, cue in enumerate(_cues(_masked_transcript(transcript)), start=1):
+    for number, cue in enumerate(_cues(masked_transcript(transcript)), start=1):
         prefix = f"{cue.speaker}: " if cue.speaker else ""
         # "-->" inside the text would read as a timing line to some parsers.
         lines = [line.replace("-->", "->") for line in _wrap(prefix + cue.text)]
@@ -394,7 +389,7 @@ def _vtt_escape(text: str) -> str:
 def transcript_vtt(transcript: Transcript) -> str:
     """WebVTT subtitles with the speaker as a voice tag (``<v Mette Hansen>``)."""
     blocks = ["WEBVTT"]
-    for number, cue in enumerate(_cues(_masked_transcript(transcript)), start=1):
+    for number, cue in enumerate(_cues(masked_transcript(transcript)), start=1):
         lines = [_vtt_escape(line) for line in _wrap(cue.text)]
         if cue.speaker:
             lines[0] = f"<v {_vtt_escape(cue.speaker)}>{lines[0]}"
@@ -419,7 +414,7 @@ def _md(text: str) -> str:
 
 def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> str:
     """The minutes in Markdown, following the municipality's form, with the transcript as an appendix."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = masked_transcript(transcript), masked_draft(draft)
     out = [
         f"# {_md_inline(d.title)}",
         f"*{FINAL_NOTE if final else DRAFT_NOTE}*",
@@ -442,7 +437,7 @@ def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool
 
 def minutes_text(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> str:
     """The minutes as plain text (no Markdown), for mail bodies and journal systems."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = masked_transcript(transcript), masked_draft(draft)
     out = [
         f"{_one_line(d.title)}\n{FINAL_NOTE if final else DRAFT_NOTE}",
         f"Dato: {_danish_date(d.meeting_date)}\nDeltagere: {_participants(t, d)}",
@@ -514,7 +509,7 @@ def _docx_decisions(doc: DocxDocument, decisions: list[Decision]) -> None:
 
 def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> bytes:
     """The minutes as a Word document (.docx), with the action items in a Hvem/Hvad/Frist table."""
-    t, d = _masked_transcript(transcript), _masked_draft(draft)
+    t, d = masked_transcript(transcript), masked_draft(draft)
     doc = Document()
     _set_danish_proofing(doc)
     doc.core_properties.title = _x(_one_line(d.title))
@@ -548,7 +543,11 @@ def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = F
 def render_export(
     fmt: str, transcript: Transcript, draft: MinutesDraft, *, final: bool = False
 ) -> tuple[bytes, str, str]:
-    """(content, media type, file name) for one of ``EXPORT_FORMATS``; ``final`` only affects the minutes."""
+    """(content, format, file name) for one of ``EXPORT_FORMATS``; ``final`` only affects the minutes.
+
+    The format is the ``EXPORT_FORMATS`` key ``fmt`` names (``"DOCX"`` → ``"docx"``), which is also the file's
+    key in ``services.common.files.MEDIA_TYPES``.
+    """
     key = fmt.strip().lower().lstrip(".")
     if key not in EXPORT_FORMATS:
         valid = ", ".join(EXPORT_FORMATS)
@@ -565,4 +564,4 @@ def render_export(
         content = transcript_vtt(transcript).encode("utf-8")
     else:
         content = json.dumps(transcript_json(transcript), ensure_ascii=False, indent=2).encode("utf-8")
-    return content, _MEDIA_TYPES[key], _FILENAMES[key]
+    return content, key, _FILENAMES[key]

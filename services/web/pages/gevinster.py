@@ -6,18 +6,17 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from evaluation.report import SIMULATED_MARK, budget_chart, write_report
 from evaluation.savings import compute_savings, year_dicts
 from services.common import auth
 from services.common.deps import DatabaseDep
+from services.common.files import file_response
 from services.web.rendering import page_access, render
 
 router = APIRouter(include_in_schema=False)
 SAVINGS_ROLES = frozenset({auth.Role.LEDELSE, auth.Role.ADMIN})
-_XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/gevinster", response_model=None)
@@ -47,15 +46,10 @@ def _report_file(request: Request, db: DatabaseDep, simulated: bool, suffix: str
     except BaseException:
         tmp.cleanup()
         raise
-    if suffix == "html":
-        path, media_type = html_path, "text/html; charset=utf-8"
-    else:
-        path, media_type = xlsx_path, _XLSX_TYPE
-    name = f"gevinster{'-simuleret' if simulated else ''}.{suffix}"
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=name,
+    return file_response(
+        html_path if suffix == "html" else xlsx_path,
+        suffix,
+        f"gevinster{'-simuleret' if simulated else ''}.{suffix}",
         headers={"Cache-Control": "no-store"},
         background=BackgroundTask(tmp.cleanup),
     )

@@ -10,10 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
+from services.common.auth import Role
 from services.common.deps import DatabaseDep, SettingsDep
 from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
+from services.minutes.pipeline.audio import RECORDING_FORMATS
 from services.minutes.store import Meeting
 from services.web.rendering import danish_time, page_access, render
 
@@ -35,6 +37,13 @@ EXPORT_FORMATS = (
     ("srt", "Undertekster (SRT)"),
     ("vtt", "Undertekster (WebVTT)"),
     ("json", "Data (JSON)"),
+)
+# The roles a meeting can be shared with (administrators see every meeting already).
+SHARE_ROLES = (
+    (Role.MEDARBEJDER.value, "Medarbejdere"),
+    (Role.SAGSBEHANDLER.value, "Sagsbehandlere"),
+    (Role.IT.value, "IT"),
+    (Role.LEDELSE.value, "Ledelse"),
 )
 JOB_STATUS_LABELS = {
     JobStatus.QUEUED: "I kø",
@@ -76,8 +85,9 @@ def meetings_page(
         request,
         "referat.html",
         principal,
-        meetings=[_meeting_row(meeting, job) for meeting, job in service.list_meetings(db)],
+        meetings=[_meeting_row(meeting, job) for meeting, job in service.list_meetings(db, principal)],
         languages=LANGUAGES,
+        recording_formats=RECORDING_FORMATS,
         max_upload_mb=settings.max_upload_mb,
         deleted=slettet,
     )
@@ -89,13 +99,22 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
     if denied is not None:
         return denied
     try:
-        meeting, job = service.get_meeting(db, meeting_id)
+        meeting, job = service.get_meeting(db, meeting_id, principal)
     except NotFound:
         return render(request, "referat_notfound.html", principal, status.HTTP_404_NOT_FOUND)
+    # Only the owner and administrators cancel, delete and share; they see those controls.
+    manage = service.may_manage(meeting, principal)
+    owner_context = {
+        "may_manage": manage,
+        "sharing": service.get_access(db, meeting_id, principal) if manage else None,
+        "share_roles": SHARE_ROLES,
+    }
     if meeting.transcript is None:
         # Still processing, failed or cancelled: the page follows the job and reloads when it is done.
-        return render(request, "referat_meeting.html", principal, meeting=meeting, job=job, ready=False)
-    transcript, minutes, approved = service.get_result(db, meeting_id)
+        return render(
+            request, "referat_meeting.html", principal, meeting=meeting, job=job, ready=False, **owner_context
+        )
+    transcript, minutes, approved = service.get_result(db, meeting_id, principal)
     labels = sorted({s.speaker for s in transcript.segments if s.speaker})
     return render(
         request,
@@ -104,6 +123,7 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
         meeting=meeting,
         job=job,
         ready=True,
+        **owner_context,
         clock=service.clock_text,
         approved=approved,
         approved_at=danish_time(meeting.approved_at),

@@ -1,6 +1,8 @@
 """Spørg vejledningen: the chat over the guidance collections, and the editors' list of content gaps.
 
 The page renders the collections the user may read; the chat itself runs in vejledning.js against /api/chat.
+On the gaps page an editor attaches an asked question to the § or guide that answers it
+(vejledning_huller.js against /api/chat/expansions).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from services.chatbot import service
-from services.common.deps import DatabaseDep
+from services.common.deps import DatabaseDep, SettingsDep
 from services.web.rendering import danish_time, page_access, render
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +31,7 @@ def chat_page(request: Request, db: DatabaseDep) -> Response:
 
 
 @router.get("/vejledning/huller", response_model=None)
-def gaps_page(request: Request, db: DatabaseDep) -> Response:
+def gaps_page(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
     principal, denied = page_access(request, db, service.GAP_EDITOR_ROLES)
     if denied is not None:
         return denied
@@ -41,7 +43,11 @@ def gaps_page(request: Request, db: DatabaseDep) -> Response:
             "last_asked_text": danish_time(gap.last_asked),
             "collections": gap.collections,
             "reason": gap.reason,
+            "answer_id": gap.answer_id,
+            "cited": gap.cited,
+            "attached": gap.attached,
         }
         for gap in service.content_gaps(db, principal)
     ]
-    return render(request, "vejledning_huller.html", principal, gaps=gaps)
+    units = service.unit_choices(db, settings, principal)
+    return render(request, "vejledning_huller.html", principal, gaps=gaps, units=units)

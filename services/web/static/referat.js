@@ -548,6 +548,29 @@
     });
   }
 
+  // --- the owner's sharing ---------------------------------------------------------------------------------
+
+  function initSharing(form) {
+    const status = document.getElementById("share-status");
+    const usersInput = form.querySelector("#share-users");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const users = namesOf(usersInput.value);
+      const roles = [...form.querySelectorAll('input[name="roles"]:checked')].map((box) => box.value);
+      status.textContent = "Gemmer delingen …";
+      try {
+        const saved = await api("PUT", `/${form.dataset.meetingId}/access`, { users, roles });
+        usersInput.value = saved.users.join(", ");
+        const shared = saved.users.length + saved.roles.length;
+        status.textContent = shared
+          ? "Delingen er gemt."
+          : "Delingen er gemt: mødet er ikke delt med nogen.";
+      } catch (error) {
+        status.textContent = error.message;
+      }
+    });
+  }
+
   function initDelete(button) {
     const errorBox = document.getElementById("delete-error");
     button.addEventListener("click", async () => {
@@ -585,6 +608,8 @@
   if (job) followOnMeetingPage(job);
   const review = document.getElementById("review");
   if (review) initReview(review);
+  const shareForm = document.getElementById("share-form");
+  if (shareForm) initSharing(shareForm);
   const deleteButton = document.getElementById("delete-meeting");
   if (deleteButton) initDelete(deleteButton);
 })();

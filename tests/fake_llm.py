@@ -1,4 +1,4 @@
-"""A fake OpenAI-compatible chat endpoint on 127.0.0.1, for the tests of kai's optional LLM paths."""
+"""A fake OpenAI-compatible chat endpoint on 127.0.0.1 for tests (the real LLM runs elsewhere)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,16 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
-
 
 @dataclass
 class FakeLlm:
-    """What the fake endpoint answers, and the requests it got. ``answer``, when set, writes each reply from
-    the request's JSON (e.g. by its system prompt); otherwise every request gets ``body``."""
+    """What the fake endpoint answers, and the requests it got. ``answer``, when set, writes each reply's
+    content from the request's JSON (e.g. by its system prompt) instead of ``body``."""
 
     url: str = ""
     status: int = 200
@@ -27,13 +26,9 @@ class FakeLlm:
 
     def reply_with(self, content: str) -> None:
         self.status = 200
-        self.body = _completion(content)
-
-
-def _completion(content: str) -> bytes:
-    return json.dumps(
-        {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
-    ).encode()
+        self.body = json.dumps(
+            {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
+        ).encode()
 
 
 def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
@@ -43,7 +38,10 @@ def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
             request = json.loads(raw)
             fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": request})
             time.sleep(fake.delay)
-            body = _completion(fake.answer(request)) if fake.answer else fake.body
+            body = fake.body
+            if fake.answer is not None:
+                message = {"role": "assistant", "content": fake.answer(request)}
+                body = json.dumps({"choices": [{"index": 0, "message": message}]}).encode()
             try:
                 self.send_response(fake.status)
                 self.send_header("Content-Type", "application/json")
@@ -59,8 +57,9 @@ def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeLlm]:
+@contextmanager
+def running_fake_llm() -> Iterator[FakeLlm]:
+    """A fake endpoint answering "Hej fra modellen." until told otherwise (``reply_with``)."""
     fake = FakeLlm()
     fake.reply_with("Hej fra modellen.")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
@@ -68,6 +67,8 @@ def fake_llm() -> Iterator[FakeLlm]:
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
