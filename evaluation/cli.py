@@ -23,6 +23,7 @@ from evaluation.simulate import simulate_year
 from services.common.config import get_settings
 from services.common.console import console, exit_on_error, progress_bar
 from services.common.db import Database, open_database
+from services.common.errors import InvalidInput, NotFound
 
 app = typer.Typer(
     help="Gevinster og kvalitet: målt tidsbesparelse og kvalitet på kendte data.", no_args_is_help=True
@@ -62,6 +63,61 @@ def _db() -> Database:
 SimulatedOption = Annotated[
     bool, typer.Option("--simulated", help="Use the simulated rows alone (never mixed with measured ones).")
 ]
+
+
+@app.command()
+def minutes(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of labelled meetings (mtg-*.json, the meetings form).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as one JSON object.")] = False,
+    cross_validate: Annotated[
+        bool,
+        typer.Option(
+            "--cross-validate",
+            help="Draft each meeting with weights fitted on the folder's other meetings (leave-one-out).",
+        ),
+    ] = False,
+) -> None:
+    """Score minutes drafts against gold minutes: decisions, actions, owners, deadlines, agenda items."""
+    from evaluation.minutes_scoring import score_meetings
+    from services.minutes.pipeline.draft.build import shipped_models
+    from services.minutes.pipeline.draft.train import cross_validate as cross_validated
+    from services.minutes.pipeline.draft.train import draft_for, load_labelled
+
+    with exit_on_error():
+        if not folder.is_dir():
+            raise NotFound(f"Mappen {folder} findes ikke.")
+        try:
+            meetings = load_labelled(folder)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"Møderne i {folder} kan ikke læses: {type(exc).__name__}.") from exc
+        if not meetings:
+            raise InvalidInput(f"Der er ingen mødefiler med referat (*.json) i {folder}.")
+        drafted = cross_validated(meetings) if cross_validate else [(m, draft_for(m)) for m in meetings]
+        counts = score_meetings((m.data, draft) for m, draft in drafted)
+    trained_on = set(shipped_models().trained_on)
+    seen = sorted(m.id for m in meetings if m.id in trained_on and not cross_validate)
+    result = {
+        "weights": "cross-validated" if cross_validate else "shipped",
+        "trained_on_these": seen,
+        **counts.scores(),
+        "per_meeting": counts.per_meeting,
+    }
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table("mål", "værdi")
+    for name in ("decisions", "actions"):
+        scores = result[name]
+        table.add_row(name, f"P {scores['precision']:.2f}  R {scores['recall']:.2f}  F1 {scores['f1']:.2f}")
+    for name in ("owner_accuracy", "deadline_accuracy", "agenda_item_accuracy", "agenda_item_accuracy_all"):
+        table.add_row(name, f"{result[name]:.2f}")
+    not_decisions = result["not_decisions"]
+    table.add_row("not_decisions reported", f"{not_decisions['reported']} af {not_decisions['total']}")
+    console.print(table)
+    if seen:
+        console.print(f"[yellow]De leverede vægte er trænet på {len(seen)} af disse møder.[/]")
 
 
 @app.command()

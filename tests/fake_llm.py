@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,12 +14,14 @@ from typing import Any
 
 @dataclass
 class FakeLlm:
-    """What the fake endpoint answers, and the requests it got."""
+    """What the fake endpoint answers, and the requests it got. ``answer``, when set, writes each reply's
+    content from the request's JSON (e.g. by its system prompt) instead of ``body``."""
 
     url: str = ""
     status: int = 200
     body: bytes = b""
     delay: float = 0.0
+    answer: Callable[[dict[str, Any]], str] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def reply_with(self, content: str) -> None:
@@ -33,14 +35,19 @@ def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(raw)})
+            request = json.loads(raw)
+            fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": request})
             time.sleep(fake.delay)
+            body = fake.body
+            if fake.answer is not None:
+                message = {"role": "assistant", "content": fake.answer(request)}
+                body = json.dumps({"choices": [{"index": 0, "message": message}]}).encode()
             try:
                 self.send_response(fake.status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(fake.body)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(fake.body)
+                self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout test)
 

@@ -11,6 +11,10 @@ The recordings loop the shared clips in ``../shared/data/audio_da`` (13 clips, 7
 Results: a printed table and ``evaluation/results/minutes_bench.json`` (``minutes_bench_quick.json`` with
 ``--quick``).
 
+4. The minutes draft on the labelled meetings, cross-validated by whole meeting, beside the rule-only draft it
+   replaced, and the time to draft a two-hour meeting (``--part draft``; see ``minutes_draft``); results in
+   ``evaluation/results/minutes_bench_draft.json``.
+
     python -m evaluation.bench.minutes_bench [--repetitions 2] [--quick]
 """
 
@@ -516,6 +520,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for the pauses and the noise floor")
     parser.add_argument("--output", type=Path, default=None, help="JSON path (default: evaluation/results/)")
+    parser.add_argument(
+        "--part",
+        choices=("all", "asr", "draft"),
+        default="all",
+        help="asr: transcription throughput and memory; draft: the minutes draft on labelled meetings "
+        "(evaluation/bench/minutes_draft.py, about 3 minutes); all: both (default)",
+    )
     parser.add_argument("--rss-child", type=Path, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -634,7 +645,35 @@ def main(argv: list[str] | None = None) -> None:
     command = " ".join(
         ["python -m evaluation.bench.minutes_bench", *(sys.argv[1:] if argv is None else argv)]
     )
-    print_report(run_benchmark(args, command))
+    if args.part in ("all", "asr"):
+        print_report(run_benchmark(args, command))
+    if args.part in ("all", "draft"):
+        run_draft_benchmark(command)
+
+
+def run_draft_benchmark(command: str) -> dict[str, Any]:
+    from evaluation.bench import minutes_draft
+
+    started_at = dt.datetime.now(dt.UTC)
+    report = {
+        "benchmark": "minutes_bench --part draft",
+        "command": command,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        **minutes_draft.run(),
+    }
+    report["wall_seconds_total"] = round((dt.datetime.now(dt.UTC) - started_at).total_seconds(), 1)
+    report["table"] = minutes_draft.summary_rows(report)
+    output = RESULTS_DIR / "minutes_bench_draft.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    minutes_draft.print_report(report)
+    print(f"Written to {output}")
+    return report
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,16 @@ from services.common.config import get_settings
 from services.common.console import console, exit_on_error, progress_bar
 from services.common.db import open_database
 from services.common.errors import InvalidInput, NotFound
+from services.common.llm import LlmClient
 from services.minutes import service
+from services.minutes.pipeline.draft import (
+    build_minutes_draft,
+    draft_json,
+    llm_proposer,
+    llm_summarizer,
+    read_transcript,
+)
+from services.minutes.pipeline.export import minutes_markdown
 
 app = typer.Typer(help="Referater: fra mødeoptagelse til referatudkast.", no_args_is_help=True)
 
@@ -73,3 +83,47 @@ def transcribe(
         f"{len(transcript.segments)} segmenter, {transcript.duration:.0f} s, sprog: {transcript.language}, "
         f"{len(transcript.speakers) or len({s.speaker for s in transcript.segments})} talere → {out}"
     )
+
+
+def _meeting_date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput(f"Ugyldig dato '{raw}'; brug formatet ÅÅÅÅ-MM-DD.") from exc
+
+
+@app.command()
+def draft(
+    transcript: Annotated[
+        Path, typer.Argument(help='transcript.json from kai, or {"segments": [{"speaker", "text"}]}.')
+    ],
+    agenda: Annotated[Path | None, typer.Option(help="Text file with one agenda item per line.")] = None,
+    participants: Annotated[
+        str | None, typer.Option(help='Participants, the chair first, e.g. "Mette Hansen,Ali Khan".')
+    ] = None,
+    meeting_date: Annotated[str | None, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")] = None,
+    title: Annotated[str, typer.Option(help="Title of the minutes.")] = "Mødereferat",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the draft as one JSON object.")] = False,
+) -> None:
+    """Write a minutes draft (sections, decisions, action items) from a transcript, without audio."""
+    with exit_on_error():
+        parsed_date = _meeting_date(meeting_date)
+        if agenda is not None and not agenda.is_file():
+            raise NotFound(f"Dagsordenen {agenda} findes ikke.")
+        items = service.parse_agenda(agenda.read_bytes()) if agenda else None
+        source = read_transcript(transcript)
+        settings = get_settings()
+        client = LlmClient(settings) if settings.llm_url else None
+        minutes = build_minutes_draft(
+            source,
+            title=title,
+            meeting_date=parsed_date,
+            participants=service.parse_name_list(participants),
+            agenda=items,
+            summarizer=llm_summarizer(client) if client else None,
+            proposer=llm_proposer(client) if client else None,
+        )
+    if as_json:
+        typer.echo(json.dumps(draft_json(minutes, source), ensure_ascii=False))
+    else:
+        typer.echo(minutes_markdown(source, minutes))

@@ -27,7 +27,7 @@ from services.common.llm import LlmClient
 from services.common.privacy import mask_cpr
 from services.minutes import store
 from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
-from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer
+from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer, read_agenda_lines
 from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
 from services.minutes.pipeline.transcribe import TranscriptionOptions
@@ -76,19 +76,7 @@ def parse_agenda(raw: bytes) -> list[str]:
     """An agenda file: UTF-8 (or Windows-1252) text, one item per line, at most ``MAX_AGENDA_BYTES``."""
     if len(raw) > MAX_AGENDA_BYTES:
         raise PayloadTooLarge(f"Dagsordenen er større end {MAX_AGENDA_BYTES // 1024} KB.")
-    if b"\x00" in raw:
-        raise InvalidInput("Dagsordenen skal være en tekstfil med ét punkt pr. linje (filen er binær).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput("Dagsordenen kan ikke læses som tekst (ukendt tegnsæt).") from exc
-    items = [line.strip() for line in text.splitlines() if line.strip()]
-    if not items:
-        raise InvalidInput("Dagsordenen er tom.")
-    return items
+    return read_agenda_lines(raw)
 
 
 def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:

@@ -149,6 +149,7 @@ def masked_draft(draft: MinutesDraft) -> MinutesDraft:
                     what=mask_cpr(a.what),
                     who=_mask_name(a.who),
                     deadline=None if a.deadline is None else mask_cpr(a.deadline),
+                    deadline_text=None if a.deadline_text is None else mask_cpr(a.deadline_text),
                     speaker=_mask_name(a.speaker),
                 )
                 for a in s.actions

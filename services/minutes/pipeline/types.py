@@ -77,18 +77,31 @@ class Transcript:
 
 @dataclass
 class Decision:
-    text: str
+    text: str  # what was decided (the proposal a "så gør vi det" closes), CPR-masked
     start: float
     speaker: str | None = None
+    segment: int | None = None  # the segment where it was settled (the reviewer's link into the transcript)
 
 
 @dataclass
 class ActionItem:
     what: str
     who: str | None
-    deadline: str | None  # as said ("senest fredag", "15. december"); ISO date when it could be resolved
+    deadline: str | None  # ISO date when it could be resolved, else as said ("efter sommerferien")
     start: float
     speaker: str | None = None
+    deadline_text: str | None = None  # the deadline as said ("på fredag"), also when it was resolved
+    segment: int | None = None  # the segment where it was agreed
+
+    @property
+    def deadline_date(self) -> str | None:
+        """The deadline as an ISO date, or None when none was said or it could not be resolved."""
+        if self.deadline and len(self.deadline) == 10 and self.deadline[4] == "-" and self.deadline[7] == "-":
+            try:
+                return date.fromisoformat(self.deadline).isoformat()
+            except ValueError:
+                return None
+        return None
 
 
 @dataclass

@@ -8,10 +8,12 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+import numpy as np
+
 from services.common.privacy import mask_cpr
 from services.minutes.pipeline.draft.clauses import is_question
 from services.minutes.pipeline.draft.sentences import Sentence, clean_sentence, split_text
-from services.minutes.pipeline.draft.similarity import char_vectors, cosine
+from services.minutes.pipeline.draft.similarity import char_vectors
 from services.minutes.pipeline.draft.transitions import TRANSITION
 from services.minutes.pipeline.draft.words import content_tokens, is_filler, is_substantive
 
@@ -27,8 +29,11 @@ SUMMARY_LLM = "llm"
 
 def extractive_summary(sentences: Sequence[Sentence], max_sentences: int = 3) -> list[str]:
     """The 1-3 most central sentences (closest to the section's TF-IDF centroid), in the order said.
-    Questions and "næste punkt" sentences are only used when nothing else is there."""
-    candidates = [s for s in sentences if is_substantive(s.text)]
+    Questions and "næste punkt" sentences are only used when nothing else is there, short sentences only when
+    no sentence has three content words."""
+    candidates = [s for s in sentences if is_substantive(s.text)] or [
+        s for s in sentences if not is_filler(s.text) and len(content_tokens(s.text)) >= 2
+    ]
     preferred = [s for s in candidates if not TRANSITION.search(s.text) and not is_question(s.text)]
     pool = preferred or candidates
     if not pool:
@@ -37,13 +42,13 @@ def extractive_summary(sentences: Sequence[Sentence], max_sentences: int = 3) ->
     sparse = char_vectors([s.text for s in pool])
     if sparse is None:
         return [clean_sentence(pool[0].text)]
-    vectors = sparse.toarray()  # one section: small
-    centroid = vectors.mean(axis=0)
+    # Rows are L2-normalised, so a row's cosine with the centroid is its dot product over the centroid's
+    # norm; kept sparse, since a long section has thousands of sentences and n-grams.
+    centroid = np.asarray(sparse.mean(axis=0)).ravel()
+    norm = float(np.linalg.norm(centroid)) or 1.0
+    similarity = np.asarray(sparse @ centroid).ravel() / norm
     # Short sentences are rarely a summary, however central their few words are.
-    scores = [
-        cosine(v, centroid) * min(1.0, len(content_tokens(s.text)) / 6)
-        for v, s in zip(vectors, pool, strict=True)
-    ]
+    scores = [float(similarity[i]) * min(1.0, len(content_tokens(s.text)) / 6) for i, s in enumerate(pool)]
     chosen = sorted(sorted(range(len(pool)), key=lambda i: -scores[i])[:count])
     return [clean_sentence(pool[i].text) for i in chosen]
 

@@ -71,3 +71,86 @@ def is_filler(text: str) -> bool:
 def is_substantive(text: str) -> bool:
     """True for a sentence with something to say: not small talk and at least three content words."""
     return not is_filler(text) and len(content_tokens(text)) >= 3
+
+
+# Spoken numbers: "niogtyve" = 29, "treoghalvtreds" = 53 (units before tens, as Danish says them).
+_UNITS = {
+    "en": 1,
+    "et": 1,
+    "ét": 1,
+    "to": 2,
+    "tre": 3,
+    "fire": 4,
+    "fem": 5,
+    "seks": 6,
+    "syv": 7,
+    "otte": 8,
+    "ni": 9,
+}
+_TEENS = {
+    "ti": 10,
+    "elleve": 11,
+    "tolv": 12,
+    "tretten": 13,
+    "fjorten": 14,
+    "femten": 15,
+    "seksten": 16,
+    "sytten": 17,
+    "atten": 18,
+    "nitten": 19,
+}
+_TENS = {"tyve": 20, "tredive": 30, "tredve": 30, "fyrre": 40, "halvtreds": 50}
+ORDINALS = {
+    "første": 1,
+    "anden": 2,
+    "andet": 2,
+    "tredje": 3,
+    "fjerde": 4,
+    "femte": 5,
+    "sjette": 6,
+    "syvende": 7,
+    "ottende": 8,
+    "niende": 9,
+    "tiende": 10,
+    "ellevte": 11,
+    "tolvte": 12,
+    "trettende": 13,
+    "fjortende": 14,
+    "femtende": 15,
+    "sekstende": 16,
+    "syttende": 17,
+    "attende": 18,
+    "nittende": 19,
+    "tyvende": 20,
+    "tredivte": 30,
+    "tredvte": 30,
+}
+for _unit, _value in _UNITS.items():
+    if _unit not in ("et", "ét"):
+        ORDINALS[f"{_unit}ogtyvende"] = 20 + _value
+ORDINALS["enogtredivte"] = ORDINALS["enogtredvte"] = 31
+
+
+def spoken_number(token: str) -> int | None:
+    """The value of a number said or written as one token ("12", "tolv", "niogtyve"), else None."""
+    word = token.lower()
+    if word.isdigit():
+        return int(word)
+    if word in _UNITS:
+        return _UNITS[word]
+    if word in _TEENS:
+        return _TEENS[word]
+    if word in _TENS:
+        return _TENS[word]
+    unit, og, tens = word.partition("og")
+    if og and unit in _UNITS and tens in _TENS:
+        return _UNITS[unit] + _TENS[tens]
+    return None
+
+
+def spoken_ordinal(token: str) -> int | None:
+    """The day a spoken or written ordinal names ("fjortende", "14."), else None."""
+    word = token.lower().rstrip(".")
+    if word.isdigit():
+        return int(word)
+    return ORDINALS.get(word)
