@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.common.danish import TENS_WORDS, UNIT_WORDS, WORDS_BELOW_HUNDRED
+
 
 @dataclass(frozen=True)
 class JudgedRanking:
@@ -157,44 +159,7 @@ def expected_calibration_error(correct: Sequence[bool], confidence: Sequence[flo
 # lower case, punctuation gone, æøå and ae/oe/aa the same, and (Danish) number words the same as digits
 # ("enogtyve" = "21", "to hundrede og fem" = "205"). Both reference and hypothesis go through it.
 
-_UNITS = {"en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9}
-_TEENS = {
-    "nul": 0,
-    "ti": 10,
-    "elleve": 11,
-    "tolv": 12,
-    "tretten": 13,
-    "fjorten": 14,
-    "femten": 15,
-    "seksten": 16,
-    "sytten": 17,
-    "atten": 18,
-    "nitten": 19,
-}
-_TENS = {
-    "tyve": 20,
-    "tredive": 30,
-    "tredve": 30,
-    "fyrre": 40,
-    "fyrretyve": 40,
-    "halvtreds": 50,
-    "halvtredsindstyve": 50,
-    "tres": 60,
-    "tresindstyve": 60,
-    "halvfjerds": 70,
-    "halvfjerdsindstyve": 70,
-    "firs": 80,
-    "firsindstyve": 80,
-    "halvfems": 90,
-    "halvfemsindstyve": 90,
-}
-# Every word for 0-99, the one-word compounds ("enogtyve", "femoghalvfems") included.
-_BELOW_HUNDRED: dict[str, int] = {
-    **_UNITS,
-    **_TEENS,
-    **_TENS,
-    **{f"{u}og{t}": uv + tv for u, uv in _UNITS.items() for t, tv in _TENS.items()},
-}
+_BELOW_HUNDRED = {"nul": 0, **WORDS_BELOW_HUNDRED}
 _HUNDRED = {"hundrede", "hundred", "ethundrede"}
 _THOUSAND = {"tusind", "tusinde", "ettusind"}
 _FOLD_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "u"})
@@ -209,8 +174,11 @@ def _small(tokens: Sequence[str], i: int) -> tuple[int, int] | None:
     if i >= len(tokens) or tokens[i] not in _BELOW_HUNDRED:
         return None
     value = _BELOW_HUNDRED[tokens[i]]
-    if tokens[i] in _UNITS and i + 2 < len(tokens) and tokens[i + 1] == "og" and tokens[i + 2] in _TENS:
-        return value + _TENS[tokens[i + 2]], i + 3
+    unit_og_tens = tokens[i : i + 3]
+    if len(unit_og_tens) == 3 and unit_og_tens[0] in UNIT_WORDS and unit_og_tens[1] == "og":
+        tens = TENS_WORDS.get(unit_og_tens[2])
+        if tens is not None:
+            return value + tens, i + 3
     return value, i + 1
 
 

@@ -32,7 +32,7 @@ from services.minutes.pipeline.draft.names import NameIndex
 from services.minutes.pipeline.draft.similarity import char_vectors
 from services.minutes.pipeline.draft.transitions import POINT_NUMBER, TRANSITION
 from services.minutes.pipeline.draft.turns import Meeting
-from services.minutes.pipeline.draft.words import NUMBER_WORDS, content_tokens, is_filler
+from services.minutes.pipeline.draft.words import NUMBER_WORDS, ORDINALS, content_tokens, is_filler
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,7 @@ class AgendaItem:
 _ITEM_NUMBER = re.compile(r"(?i)^\s*(?:(?:punkt|pkt\.?)\s*(\d{1,3})\s*[.):\-–]?|(\d{1,3})\s*[.):\-–])\s*")
 
 # "anden"/"andet" are left out on purpose: "et andet punkt" means "another point".
-_ORDINALS = {
-    "første": 1,
-    "tredje": 3,
-    "fjerde": 4,
-    "femte": 5,
-    "sjette": 6,
-    "syvende": 7,
-    "ottende": 8,
-    "niende": 9,
-    "tiende": 10,
-}
+_ORDINALS = {word: value for word, value in ORDINALS.items() if value <= 10 and value != 2}
 _ORDINAL_POINT = re.compile(r"(?i)\b(" + "|".join(_ORDINALS) + r")\s+punkt\b")
 _LAST_POINT = re.compile(r"(?i)\bsidste\s+punkt\b")
 _AHEAD = 8  # turns in the windows ahead of and behind a turn

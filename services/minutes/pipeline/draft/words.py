@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from services.common.danish import UNIT_WORDS, WORDS_BELOW_HUNDRED
+
 
 def word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -35,22 +37,8 @@ FILLER_WORDS = word_set(
     """
 )
 
-NUMBER_WORDS = {
-    "en": 1,
-    "et": 1,
-    "ét": 1,
-    "to": 2,
-    "tre": 3,
-    "fire": 4,
-    "fem": 5,
-    "seks": 6,
-    "syv": 7,
-    "otte": 8,
-    "ni": 9,
-    "ti": 10,
-    "elleve": 11,
-    "tolv": 12,
-}
+# The numbers an agenda item is called by ("punkt tre", "punkt 12").
+NUMBER_WORDS = {word: value for word, value in WORDS_BELOW_HUNDRED.items() if value <= 12}
 
 _TOKEN = re.compile(r"[a-zæøåéü]+(?:-[a-zæøåéü]+)*")
 
@@ -73,33 +61,6 @@ def is_substantive(text: str) -> bool:
     return not is_filler(text) and len(content_tokens(text)) >= 3
 
 
-# Spoken numbers: "niogtyve" = 29, "treoghalvtreds" = 53 (units before tens, as Danish says them).
-_UNITS = {
-    "en": 1,
-    "et": 1,
-    "ét": 1,
-    "to": 2,
-    "tre": 3,
-    "fire": 4,
-    "fem": 5,
-    "seks": 6,
-    "syv": 7,
-    "otte": 8,
-    "ni": 9,
-}
-_TEENS = {
-    "ti": 10,
-    "elleve": 11,
-    "tolv": 12,
-    "tretten": 13,
-    "fjorten": 14,
-    "femten": 15,
-    "seksten": 16,
-    "sytten": 17,
-    "atten": 18,
-    "nitten": 19,
-}
-_TENS = {"tyve": 20, "tredive": 30, "tredve": 30, "fyrre": 40, "halvtreds": 50}
 ORDINALS = {
     "første": 1,
     "anden": 2,
@@ -125,7 +86,7 @@ ORDINALS = {
     "tredivte": 30,
     "tredvte": 30,
 }
-for _unit, _value in _UNITS.items():
+for _unit, _value in UNIT_WORDS.items():
     if _unit not in ("et", "ét"):
         ORDINALS[f"{_unit}ogtyvende"] = 20 + _value
 ORDINALS["enogtredivte"] = ORDINALS["enogtredvte"] = 31
@@ -136,16 +97,7 @@ def spoken_number(token: str) -> int | None:
     word = token.lower()
     if word.isdigit():
         return int(word)
-    if word in _UNITS:
-        return _UNITS[word]
-    if word in _TEENS:
-        return _TEENS[word]
-    if word in _TENS:
-        return _TENS[word]
-    unit, og, tens = word.partition("og")
-    if og and unit in _UNITS and tens in _TENS:
-        return _UNITS[unit] + _TENS[tens]
-    return None
+    return WORDS_BELOW_HUNDRED.get(word)
 
 
 def spoken_ordinal(token: str) -> int | None:
