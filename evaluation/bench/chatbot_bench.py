@@ -52,7 +52,7 @@ import numpy as np
 from evaluation.metrics import JudgedRanking, first_hit_rank, percentile, retrieval_scores
 from models.embedders import Embedder
 from models.registry import load_embedder
-from services.chatbot import abstention
+from services.chatbot import abstention, ranker
 from services.chatbot import service as chat_service
 from services.chatbot.abstention import Folds, fit, training_set
 from services.chatbot.index import (
@@ -63,7 +63,7 @@ from services.chatbot.index import (
     embed_with_cache,
 )
 from services.chatbot.retrieval import RETRIEVERS, Query, RetrievalConfig, embed_query, search
-from services.chatbot.types import AbstentionModel, Chunk, Expansion
+from services.chatbot.types import AbstentionModel, Chunk, Expansion, RankerModel
 from services.common.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -86,14 +86,22 @@ P50_SYNTHETIC_TARGET_MS = 200.0
 COLD_SAMPLE = 48  # texts embedded without cache to estimate a cold build
 
 FULL = RetrievalConfig()
+KAI = "kai: all four fused + ranker"
+
+
+def _fused(*retrievers: str) -> RetrievalConfig:
+    return RetrievalConfig(retrievers=retrievers, use_ranker=False)
+
+
 RETRIEVAL_ABLATIONS: dict[str, RetrievalConfig] = {
-    "text BM25": RetrievalConfig(retrievers=("text_bm25",)),
-    "text dense (e5)": RetrievalConfig(retrievers=("text_dense",)),
-    "text BM25 + dense (plain baseline)": RetrievalConfig(retrievers=("text_bm25", "text_dense")),
-    "+ question BM25": RetrievalConfig(retrievers=("text_bm25", "text_dense", "question_bm25")),
-    "+ question dense": RetrievalConfig(retrievers=("text_bm25", "text_dense", "question_dense")),
-    "question fields only": RetrievalConfig(retrievers=("question_bm25", "question_dense")),
-    "kai: all four fused": FULL,
+    "text BM25": _fused("text_bm25"),
+    "text dense (e5)": _fused("text_dense"),
+    "text BM25 + dense (plain baseline)": _fused("text_bm25", "text_dense"),
+    "+ question BM25": _fused("text_bm25", "text_dense", "question_bm25"),
+    "+ question dense": _fused("text_bm25", "text_dense", "question_dense"),
+    "question fields only": _fused("question_bm25", "question_dense"),
+    "all four fused": _fused(*RETRIEVERS),
+    KAI: FULL,
 }
 ABSTENTION_FEATURES: dict[str, tuple[str, ...]] = {
     "abstention: closest text + domain (2 signals)": ("text_dense_top", "domain"),
@@ -163,9 +171,11 @@ def _scope(item: Item, indexes: dict[str, CollectionIndex]) -> list[CollectionIn
     return [indexes[item.collection]] if item.collection else list(indexes.values())
 
 
-def _with_model(index: CollectionIndex, model: AbstentionModel) -> CollectionIndex:
+def _with_models(
+    index: CollectionIndex, model: AbstentionModel | None, ranking: RankerModel | None
+) -> CollectionIndex:
     copy = dataclasses.replace(index)
-    copy.abstention = model
+    copy.abstention, copy.ranker = model, ranking
     return copy
 
 
@@ -177,10 +187,15 @@ def cross_validate(
     for fold in range(folds.count):
         started = time.perf_counter()
         reduced = {name: folds.without(index, fold) for name, index in indexes.items()}
-        # The shipped procedure on what is left: inner folds by question for features and threshold.
+        # The shipped procedure on what is left: inner folds by question for the abstention model's features
+        # and threshold, and for the ranker's training searches.
         data = {name: training_set(index) for name, index in reduced.items()}
+        rankers = {name: ranker.fit(data[name].ranking) for name in reduced}
         variants = {
-            variant: {name: _with_model(reduced[name], fit(data[name], features)) for name in reduced}
+            variant: {
+                name: _with_models(reduced[name], fit(data[name], features), rankers[name])
+                for name in reduced
+            }
             for variant, features in ABSTENTION_FEATURES.items()
         }
         kai = variants["abstention: all evidence (kai)"]
@@ -241,7 +256,7 @@ def ablation(outcomes: dict[str, list[Outcome]]) -> dict[str, dict[str, Any]]:
         table[name] = {s: figures([o for o in rows if o.item.set == s]) for s in SETS} | {
             "all": figures(rows)
         }
-    kai = outcomes["kai: all four fused"]
+    kai = outcomes[KAI]
     for variant in ABSTENTION_FEATURES:
         table[variant] = {s: figures([o for o in kai if o.item.set == s], variant) for s in SETS} | {
             "all": figures(kai, variant)
@@ -644,9 +659,9 @@ def main() -> None:
     for scheme, folds in FOLD_SCHEMES.items():
         print(f"cross-validation, folds by {scheme} …", flush=True)
         outcomes = cross_validate(items, indexes, dataclasses.replace(folds, count=args.folds), embedder.name)
-        cross_validation[scheme] = breakdown(outcomes["kai: all four fused"])
+        cross_validation[scheme] = breakdown(outcomes[KAI])
         ablations[scheme] = ablation(outcomes)
-        questions[scheme] = per_question(outcomes["kai: all four fused"])
+        questions[scheme] = per_question(outcomes[KAI])
 
     dev_and_heldout = [i.text for i in items if i.set in ("dev", "heldout")]
     shipped = list(indexes.values())

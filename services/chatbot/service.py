@@ -159,7 +159,8 @@ def build_index(
     settings: Settings,
     progress: Progress | None = None,
 ) -> CollectionIndex:
-    """A collection's index with its questions, and its abstention model trained on them (not saved)."""
+    """A collection's index with its questions, and its abstention model and ranker trained on them (not
+    saved)."""
     index = CollectionIndex.build(
         name,
         chunks,
@@ -170,9 +171,9 @@ def build_index(
         progress=progress,
     )
     if progress is not None:
-        progress("afgrænsning (model for hvad samlingen svarer på)", 0, 1)
+        progress("afgrænsning og rangering (modeller for hvad samlingen svarer på)", 0, 1)
     started = time.perf_counter()
-    index.abstention = abstention.train(index)
+    index.abstention, index.ranker = abstention.train(index)
     index.stats.training_seconds = time.perf_counter() - started
     return index
 
@@ -849,15 +850,15 @@ def score_answers(items: list[tuple[dict[str, Any], Answer, float]]) -> dict[str
 
 def without_questions(index: CollectionIndex, texts: set[str]) -> CollectionIndex:
     """``index`` without these questions (as expansions or as out-of-scope questions) and, where any were
-    among them, with an abstention model trained without them: an evaluated question never helps retrieve or
-    judge itself."""
+    among them, with an abstention model and a ranker trained without them: an evaluated question never helps
+    retrieve, rank or judge itself."""
     questions = index.questions.without(texts)
     if len(questions.expansions) + len(questions.out_of_scope) == len(index.questions.expansions) + len(
         index.questions.out_of_scope
     ):
         return index
     reduced = index.with_questions(questions)
-    reduced.abstention = abstention.train(reduced)
+    reduced.abstention, reduced.ranker = abstention.train(reduced)
     return reduced
 
 
