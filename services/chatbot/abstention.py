@@ -170,18 +170,24 @@ def fit(data: TrainingSet, features: Sequence[str] = EVIDENCE) -> AbstentionMode
     return dataclasses.replace(model, threshold=threshold, summary=summary)
 
 
-def fit_models(data: TrainingSet) -> tuple[AbstentionModel | None, RankerModel | None]:
-    """The abstention model (None with fewer than ``MIN_QUESTIONS`` questions of either kind) and the ranker
-    (None with too few searches to learn from) from one training set."""
+def can_train(index: CollectionIndex) -> bool:
+    """Whether ``index`` has questions enough for either model to be trained (``fit_models`` decides each)."""
+    return len(index.questions.expansions) >= min(MIN_QUESTIONS, ranker.MIN_QUESTIONS)
+
+
+def fit_models(
+    data: TrainingSet, features: Sequence[str] = EVIDENCE
+) -> tuple[AbstentionModel | None, RankerModel | None]:
+    """The abstention model on ``features`` (None with fewer than ``MIN_QUESTIONS`` questions of either kind)
+    and the ranker (None with too few searches to learn from), from one training set."""
     enough = min(int(data.answerable.sum()), int((~data.answerable).sum())) >= MIN_QUESTIONS
-    return (fit(data) if enough else None), ranker.fit(data.ranking)
+    return (fit(data, features) if enough else None), ranker.fit(data.ranking)
 
 
 def train(
     index: CollectionIndex, config: RetrievalConfig = DEFAULT_CONFIG, folds: Folds = Folds()
 ) -> tuple[AbstentionModel | None, RankerModel | None]:
     """The collection's abstention model and ranker, trained on its questions' out-of-fold searches."""
-    questions = index.questions
-    if len(questions.expansions) < min(MIN_QUESTIONS, ranker.MIN_QUESTIONS):
+    if not can_train(index):
         return None, None
     return fit_models(training_set(index, config, folds))
