@@ -299,7 +299,7 @@ class BuildStats:
     embedded: int = 0  # chunks whose embedding had to be computed
     cached: int = 0  # chunks whose embedding came from the cache
     seconds: float = 0.0
-    training_seconds: float = 0.0  # the abstention model's (service.build_index)
+    training_seconds: float = 0.0  # the abstention model's and the ranker's (service.build_index)
 
 
 class IndexFormatError(ValueError):
