@@ -385,6 +385,14 @@ class CollectionIndex:
         are kept."""
         return dataclasses.replace(self, questions=questions, version="")
 
+    @cached_property
+    def unit_by_question(self) -> dict[str, int]:
+        """The unit each indexed question was written or attached for, by ``question_key``."""
+        found: dict[str, int] = {}
+        for unit, expansion in zip(self.question_unit, self.questions.expansions, strict=True):
+            found.setdefault(question_key(expansion.text), int(unit))
+        return found
+
     @property
     def vocabulary(self) -> dict[str, int]:
         """Indexed term → column of the BM25 matrix."""

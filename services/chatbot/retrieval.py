@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from services.chatbot import ranker
-from services.chatbot.index import CollectionIndex, analyze, compound_parts
+from services.chatbot.index import CollectionIndex, analyze, compound_parts, question_key
 from services.chatbot.types import Chunk
 from services.common.errors import ConfigurationError
 
@@ -330,6 +330,14 @@ def _ordered(scores: CollectionScores, wanted: int) -> tuple[np.ndarray, np.ndar
         units = _top(scores.fused, wanted)
         return units, scores.fused[units]
     units, logits = ranker.rank(model, scores)
+    own = scores.index.unit_by_question.get(question_key(scores.query.text))
+    if own is not None:
+        # A question asked again that a unit's questions hold word for word (an editor attached it, or it was
+        # written for the unit) is answered by that unit. The ranker learnt from searches without the question
+        # itself and never saw such a match.
+        keep = units != own
+        units = np.r_[own, units[keep]]
+        logits = np.r_[float(logits.max()) + 1.0, logits[keep]]
     return units[:wanted], logits[:wanted]
 
 

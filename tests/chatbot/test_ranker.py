@@ -13,7 +13,7 @@ from models.registry import load_embedder
 from services.chatbot import ranker, service
 from services.chatbot.abstention import training_set
 from services.chatbot.index import CollectionIndex
-from services.chatbot.retrieval import RetrievalConfig, embed_query, score_collection, search
+from services.chatbot.retrieval import Query, RetrievalConfig, embed_query, score_collection, search
 from services.common.config import Settings
 from services.common.db import Database
 
@@ -100,3 +100,12 @@ def test_search_uses_the_ranker_and_can_do_without(
     assert [h.key for h in search([guides], query, k=5, config=FUSED).hits] == [
         h.key for h in search([without], query, k=5).hits
     ]
+
+
+def test_a_question_the_index_holds_word_for_word_finds_its_unit_first(guides: CollectionIndex) -> None:
+    """An asked question an editor attached to a unit (or written for it), asked again: that unit first. The
+    ranker alone, trained on searches without the question itself, put it first for 73 % of the guides'."""
+    questions = guides.questions
+    for number, expansion in enumerate(questions.expansions):
+        query = Query(expansion.text.upper(), questions.vectors[number], guides.embedder_name)
+        assert search([guides], query, k=5).hits[0].key == expansion.unit, expansion.text
