@@ -5,19 +5,21 @@
    and the synthetic questions the shipped collections carry (their ``questions.jsonl``, and
    ``corpus/out_of_scope.jsonl``). Folds follow a hash of the question text; a question is scored against
    indexes from which its fold's questions are removed (as expansions and as known out-of-scope questions)
-   and with abstention models trained without them (each by the shipped procedure: inner cross-validation for
-   features and threshold). Nothing is fitted on a question
-   that is then scored. Reported per set and per style (scenario, direct, colloquial).
+   and with abstention models and rankers trained without them (each by the shipped procedure: inner
+   cross-validation for features, threshold and the ranker's training searches). Nothing is fitted on a
+   question that is then scored. Reported per set and per style (scenario, direct, colloquial).
 2. Once more with whole units held out: folds by § or guide file, so a scored question's unit has none of its
    questions in the index — the floor for a unit nobody wrote questions for. Dev and held-out questions are
    placed in their gold unit's fold.
 3. An ablation over the same folds: each retriever alone, text BM25 + dense (the plain baseline), plus the
-   question fields one at a time, all four, and abstention from two signals (closest text, domain) against the
-   full evidence.
+   question fields one at a time, all four fused, all four + the learned ranker (kai), and abstention from two
+   signals (closest text, domain) against the full evidence.
 4. In-process latency of search + abstention (query embedding included) on the shipped indexes and over HTTP
    (``kai serve``), the build (cached embeddings, the cold cost of texts and questions, abstention training),
    and a synthetic 100,000-chunk corpus (random unit vectors for its dense part).
 
+The cross-validation, the taking out of questions and the scoring are ``services/chatbot/evaluation.py``'s,
+the code ``kai chatbot eval`` uses; this module only chooses the sets and configurations and reports.
 Results: a printed table and ``evaluation/results/chatbot_bench.json``.
 
     python -m evaluation.bench.chatbot_bench [--folds 5] [--synthetic 100000] [--repetitions 3] [--no-http]
@@ -49,12 +51,20 @@ from typing import Any
 import httpx
 import numpy as np
 
-from evaluation.metrics import JudgedRanking, first_hit_rank, percentile, retrieval_scores
+from evaluation.metrics import first_hit_rank, percentile
 from models.embedders import Embedder
 from models.registry import load_embedder
-from services.chatbot import abstention
 from services.chatbot import service as chat_service
-from services.chatbot.abstention import Folds, fit, training_set
+from services.chatbot.abstention import EVIDENCE, Folds
+from services.chatbot.evaluation import (
+    KAI_ABSTENTION,
+    Item,
+    Outcome,
+    cross_validate,
+    judged,
+    outcome_scores,
+    read_questions,
+)
 from services.chatbot.index import (
     CollectionIndex,
     EmbeddingCache,
@@ -62,8 +72,8 @@ from services.chatbot.index import (
     build_bm25,
     embed_with_cache,
 )
-from services.chatbot.retrieval import RETRIEVERS, Query, RetrievalConfig, embed_query, search
-from services.chatbot.types import AbstentionModel, Chunk, Expansion
+from services.chatbot.retrieval import RETRIEVERS, RetrievalConfig, embed_query, search
+from services.chatbot.types import Chunk
 from services.common.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -86,40 +96,31 @@ P50_SYNTHETIC_TARGET_MS = 200.0
 COLD_SAMPLE = 48  # texts embedded without cache to estimate a cold build
 
 FULL = RetrievalConfig()
+KAI = "kai: all four fused + ranker"
+
+
+def _fused(*retrievers: str) -> RetrievalConfig:
+    return RetrievalConfig(retrievers=retrievers, use_ranker=False)
+
+
 RETRIEVAL_ABLATIONS: dict[str, RetrievalConfig] = {
-    "text BM25": RetrievalConfig(retrievers=("text_bm25",)),
-    "text dense (e5)": RetrievalConfig(retrievers=("text_dense",)),
-    "text BM25 + dense (plain baseline)": RetrievalConfig(retrievers=("text_bm25", "text_dense")),
-    "+ question BM25": RetrievalConfig(retrievers=("text_bm25", "text_dense", "question_bm25")),
-    "+ question dense": RetrievalConfig(retrievers=("text_bm25", "text_dense", "question_dense")),
-    "question fields only": RetrievalConfig(retrievers=("question_bm25", "question_dense")),
-    "kai: all four fused": FULL,
+    "text BM25": _fused("text_bm25"),
+    "text dense (e5)": _fused("text_dense"),
+    "text BM25 + dense (plain baseline)": _fused("text_bm25", "text_dense"),
+    "+ question BM25": _fused("text_bm25", "text_dense", "question_bm25"),
+    "+ question dense": _fused("text_bm25", "text_dense", "question_dense"),
+    "question fields only": _fused("question_bm25", "question_dense"),
+    "all four fused": _fused(*RETRIEVERS),
+    KAI: FULL,
 }
 ABSTENTION_FEATURES: dict[str, tuple[str, ...]] = {
-    "abstention: closest text + domain (2 signals)": ("text_dense_top", "domain"),
-    "abstention: all evidence (kai)": abstention.EVIDENCE,
+    "closest text + domain (2 signals)": ("text_dense_top", "domain"),
+    KAI_ABSTENTION: EVIDENCE,
 }
 FOLD_SCHEMES = {"questions": Folds(), "units": Folds(by_unit=True)}
 
 
 # --------------------------------------------------------------------------------------------- questions
-
-
-@dataclasses.dataclass
-class Item:
-    """One question to score: its set, style, scope (None: every collection), gold units and embedding."""
-
-    id: str
-    set: str
-    style: str
-    text: str
-    collection: str | None
-    relevant: list[dict[str, str]]
-    vector: np.ndarray
-
-
-def read_questions(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_items(embedder: Embedder, cache: EmbeddingCache) -> list[Item]:
@@ -140,71 +141,7 @@ def load_items(embedder: Embedder, cache: EmbeddingCache) -> list[Item]:
     ]
 
 
-def item_fold(item: Item, folds: Folds) -> int:
-    """The fold a question is scored in: by its text, or (``by_unit``) by its gold unit's."""
-    if folds.by_unit and item.relevant:
-        gold = item.relevant[0]
-        return folds.of_expansion(Expansion(gold["source"], str(gold.get("section", "")), item.text))
-    return folds.of_question(item.text)
-
-
 # --------------------------------------------------------------------------------------------- quality
-
-
-@dataclasses.dataclass
-class Outcome:
-    item: Item
-    ranked: list[tuple[str, str]]
-    abstained: dict[str, bool]  # abstention variant → declined
-    confidence: float  # kai's (all evidence)
-
-
-def _scope(item: Item, indexes: dict[str, CollectionIndex]) -> list[CollectionIndex]:
-    return [indexes[item.collection]] if item.collection else list(indexes.values())
-
-
-def _with_model(index: CollectionIndex, model: AbstentionModel) -> CollectionIndex:
-    copy = dataclasses.replace(index)
-    copy.abstention = model
-    return copy
-
-
-def cross_validate(
-    items: list[Item], indexes: dict[str, CollectionIndex], folds: Folds, embedder_name: str
-) -> dict[str, list[Outcome]]:
-    """Per retrieval configuration, each question's outcome from indexes and models without its fold."""
-    outcomes: dict[str, list[Outcome]] = {name: [] for name in RETRIEVAL_ABLATIONS}
-    for fold in range(folds.count):
-        started = time.perf_counter()
-        reduced = {name: folds.without(index, fold) for name, index in indexes.items()}
-        # The shipped procedure on what is left: inner folds by question for features and threshold.
-        data = {name: training_set(index) for name, index in reduced.items()}
-        variants = {
-            variant: {name: _with_model(reduced[name], fit(data[name], features)) for name in reduced}
-            for variant, features in ABSTENTION_FEATURES.items()
-        }
-        kai = variants["abstention: all evidence (kai)"]
-        scored = [item for item in items if item_fold(item, folds) == fold]
-        for item in scored:
-            query = Query(item.text, item.vector, embedder_name)
-            decisions = {v: search(_scope(item, ix), query, k=5).abstained for v, ix in variants.items()}
-            for name, config in RETRIEVAL_ABLATIONS.items():
-                result = search(_scope(item, kai), query, k=5, config=config)
-                outcomes[name].append(
-                    Outcome(item, [h.key for h in result.hits], decisions, result.confidence)
-                )
-        seconds = time.perf_counter() - started
-        print(f"  fold {fold + 1}/{folds.count}: {len(scored)} questions, {seconds:.0f} s", flush=True)
-    return outcomes
-
-
-def figures(outcomes: Sequence[Outcome], variant: str = "abstention: all evidence (kai)") -> dict[str, Any]:
-    judged = [JudgedRanking(o.ranked, o.item.relevant, o.abstained[variant]) for o in outcomes]
-    return {
-        "n": len(outcomes),
-        "answerable": sum(1 for o in outcomes if o.item.relevant),
-        **retrieval_scores(judged),
-    }
 
 
 def breakdown(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -215,19 +152,19 @@ def breakdown(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         f"style: {style}": (lambda o, s=style: o.item.style == s)
         for style in sorted({o.item.style for o in outcomes if o.item.style})
     }
-    return {name: figures([o for o in outcomes if keep(o)]) for name, keep in groups.items()}
+    return {name: outcome_scores([o for o in outcomes if keep(o)]) for name, keep in groups.items()}
 
 
 def per_question(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
-        judged = JudgedRanking(o.ranked, o.item.relevant, False)
+        ranking = judged(vars(o.item), o.ranked, False)
         rows.append(
             {
                 "id": o.item.id,
                 "set": o.item.set,
-                "rank": first_hit_rank(judged) if o.item.relevant else None,
-                "abstained": o.abstained["abstention: all evidence (kai)"],
+                "rank": first_hit_rank(ranking) if o.item.relevant else None,
+                "abstained": o.abstained[KAI_ABSTENTION],
                 "confidence": round(o.confidence, 3),
             }
         )
@@ -238,14 +175,14 @@ def ablation(outcomes: dict[str, list[Outcome]]) -> dict[str, dict[str, Any]]:
     """Retrieval per configuration (per set), then both abstention variants on kai's retrieval."""
     table: dict[str, dict[str, Any]] = {}
     for name, rows in outcomes.items():
-        table[name] = {s: figures([o for o in rows if o.item.set == s]) for s in SETS} | {
-            "all": figures(rows)
+        table[name] = {s: outcome_scores([o for o in rows if o.item.set == s]) for s in SETS} | {
+            "all": outcome_scores(rows)
         }
-    kai = outcomes["kai: all four fused"]
+    kai = outcomes[KAI]
     for variant in ABSTENTION_FEATURES:
-        table[variant] = {s: figures([o for o in kai if o.item.set == s], variant) for s in SETS} | {
-            "all": figures(kai, variant)
-        }
+        table[f"abstention: {variant}"] = {
+            s: outcome_scores([o for o in kai if o.item.set == s], variant) for s in SETS
+        } | {"all": outcome_scores(kai, variant)}
     return table
 
 
@@ -643,10 +580,18 @@ def main() -> None:
     cross_validation, ablations, questions = {}, {}, {}
     for scheme, folds in FOLD_SCHEMES.items():
         print(f"cross-validation, folds by {scheme} …", flush=True)
-        outcomes = cross_validate(items, indexes, dataclasses.replace(folds, count=args.folds), embedder.name)
-        cross_validation[scheme] = breakdown(outcomes["kai: all four fused"])
+        outcomes = cross_validate(
+            items,
+            indexes,
+            dataclasses.replace(folds, count=args.folds),
+            embedder.name,
+            RETRIEVAL_ABLATIONS,
+            ABSTENTION_FEATURES,
+            lambda line: print(line, flush=True),
+        )
+        cross_validation[scheme] = breakdown(outcomes[KAI])
         ablations[scheme] = ablation(outcomes)
-        questions[scheme] = per_question(outcomes["kai: all four fused"])
+        questions[scheme] = per_question(outcomes[KAI])
 
     dev_and_heldout = [i.text for i in items if i.set in ("dev", "heldout")]
     shipped = list(indexes.values())

@@ -1,4 +1,5 @@
-"""A collection's abstention model: does this collection answer the question at all?
+"""A collection's abstention model: does this collection answer the question at all? And the out-of-fold
+searches that it and the collection's ranker (``ranker.py``) learn from.
 
 Trained when the index is built (ingest, ``kai prepare-models``) on the collection's own questions (its
 expansions: answerable) against the questions known to be out of scope, and saved with the index; nothing is
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from services.chatbot import ranker
 from services.chatbot.index import CollectionIndex, question_key
 from services.chatbot.retrieval import (
     DEFAULT_CONFIG,
@@ -28,7 +30,7 @@ from services.chatbot.retrieval import (
     evidence,
     score_collection,
 )
-from services.chatbot.types import AbstentionModel, Expansion
+from services.chatbot.types import AbstentionModel, Expansion, RankerModel
 
 FOLDS = 5
 # The operating point: decline at most this share of answerable questions in cross-validation — half of the
@@ -75,31 +77,40 @@ class Folds:
 
 @dataclass
 class TrainingSet:
+    """What the models trained with an index learn from: one out-of-fold search per question."""
+
     features: np.ndarray  # (questions, len(EVIDENCE)), in EVIDENCE's order
     answerable: np.ndarray  # bool per question
     folds: np.ndarray  # the fold each question was held out in
+    ranking: ranker.RankingRows  # the candidates of each answerable question's search (the ranker's rows)
 
 
 def training_set(
     index: CollectionIndex, config: RetrievalConfig = DEFAULT_CONFIG, folds: Folds = Folds()
 ) -> TrainingSet:
-    """The evidence of a search for each of the collection's questions, made without the question's fold."""
+    """The evidence of a search for each of the collection's questions, made without the question's fold, and
+    for each expansion question the ranking rows of that search's candidates."""
     questions = index.questions
     expansion_folds, out_of_scope_folds = folds.assign(index)
     rows: list[list[float]] = []
+    ranking: list[ranker.RankingRows] = []
     labels: list[bool] = []
     held_in: list[int] = []
     for fold in range(folds.count):
         reduced = folds.without(index, fold)
         held = [
-            (questions.expansions[i].text, questions.vectors[i], True)
+            (questions.expansions[i].text, questions.vectors[i], questions.expansions[i].unit)
             for i in np.flatnonzero(expansion_folds == fold)
         ] + [
-            (questions.out_of_scope[i], questions.out_of_scope_vectors[i], False)
+            (questions.out_of_scope[i], questions.out_of_scope_vectors[i], None)
             for i in np.flatnonzero(out_of_scope_folds == fold)
         ]
-        for text, vector, answerable in held:
-            found = evidence(score_collection(reduced, Query(text, vector, index.embedder_name), config))
+        for text, vector, unit in held:
+            scores = score_collection(reduced, Query(text, vector, index.embedder_name), config)
+            found = evidence(scores)
+            answerable = unit is not None
+            if answerable:
+                ranking.append(ranker.ranking_rows(scores, unit, len(rows)))
             rows.append([found[name] for name in EVIDENCE])
             labels.append(answerable)
             held_in.append(fold)
@@ -107,6 +118,7 @@ def training_set(
         np.array(rows, dtype=np.float64).reshape(-1, len(EVIDENCE)),
         np.array(labels, dtype=bool),
         np.array(held_in, dtype=np.int64),
+        ranker.RankingRows.concatenate(ranking),
     )
 
 
@@ -158,11 +170,24 @@ def fit(data: TrainingSet, features: Sequence[str] = EVIDENCE) -> AbstentionMode
     return dataclasses.replace(model, threshold=threshold, summary=summary)
 
 
+def can_train(index: CollectionIndex) -> bool:
+    """Whether ``index`` has questions enough for either model to be trained (``fit_models`` decides each)."""
+    return len(index.questions.expansions) >= min(MIN_QUESTIONS, ranker.MIN_QUESTIONS)
+
+
+def fit_models(
+    data: TrainingSet, features: Sequence[str] = EVIDENCE
+) -> tuple[AbstentionModel | None, RankerModel | None]:
+    """The abstention model on ``features`` (None with fewer than ``MIN_QUESTIONS`` questions of either kind)
+    and the ranker (None with too few searches to learn from), from one training set."""
+    enough = min(int(data.answerable.sum()), int((~data.answerable).sum())) >= MIN_QUESTIONS
+    return (fit(data, features) if enough else None), ranker.fit(data.ranking)
+
+
 def train(
     index: CollectionIndex, config: RetrievalConfig = DEFAULT_CONFIG, folds: Folds = Folds()
-) -> AbstentionModel | None:
-    """The collection's abstention model; None with fewer than ``MIN_QUESTIONS`` questions of either kind."""
-    questions = index.questions
-    if min(len(questions.expansions), len(questions.out_of_scope)) < MIN_QUESTIONS:
-        return None
-    return fit(training_set(index, config, folds))
+) -> tuple[AbstentionModel | None, RankerModel | None]:
+    """The collection's abstention model and ranker, trained on its questions' out-of-fold searches."""
+    if not can_train(index):
+        return None, None
+    return fit_models(training_set(index, config, folds))

@@ -5,7 +5,8 @@ Layout of an index folder (the service keeps one per collection)::
 
     CURRENT                 the name of the version in use, replaced atomically (os.replace)
     v-<time>-<id>/          one complete version: meta.json, chunks.json, embeddings.npy, bm25/,
-                            questions.json, question_vectors.npy, out_of_scope_vectors.npy, abstention.json
+                            questions.json, question_vectors.npy, out_of_scope_vectors.npy, abstention.json,
+                            ranker.json
     .tmp-v-…/               a version being written; never read, cleaned up later
 
 A version is written under a temporary name and renamed when complete, and only then does CURRENT point to
@@ -32,13 +33,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import bm25s
 import numpy as np
 from bm25s.stopwords import STOPWORDS_DANISH
 
-from services.chatbot.types import AbstentionModel, Chunk, Expansion
+from services.chatbot.types import AbstentionModel, Chunk, Expansion, RankerModel
 
 if TYPE_CHECKING:
     import Stemmer
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 # index is loaded, so without this every CLI command would print bm25s' debug lines.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-FORMAT_VERSION = 2  # 2: questions (expansions, out of scope) and the abstention model
+FORMAT_VERSION = 3  # 2: questions (expansions, out of scope) and the abstention model; 3: the ranker
 POINTER = "CURRENT"
 _EMBED_BATCH = 32
 _STALE_TMP_SECONDS = 3600
@@ -298,7 +299,7 @@ class BuildStats:
     embedded: int = 0  # chunks whose embedding had to be computed
     cached: int = 0  # chunks whose embedding came from the cache
     seconds: float = 0.0
-    training_seconds: float = 0.0  # the abstention model's (service.build_index)
+    training_seconds: float = 0.0  # the abstention model's and the ranker's (service.build_index)
 
 
 class IndexFormatError(ValueError):
@@ -308,7 +309,7 @@ class IndexFormatError(ValueError):
 @dataclass
 class CollectionIndex:
     """One collection's chunks, their BM25 index and embeddings (rows aligned with ``chunks``), the questions
-    indexed with its units, and the abstention model trained on them (None: too few questions to train)."""
+    indexed with its units, and the abstention model and ranker trained on them (None: too few questions)."""
 
     name: str
     chunks: list[Chunk]
@@ -317,6 +318,7 @@ class CollectionIndex:
     embedder_name: str
     questions: QuestionIndex
     abstention: AbstentionModel | None = None
+    ranker: RankerModel | None = None
     version: str = ""
     stats: BuildStats = field(default_factory=BuildStats)
 
@@ -366,6 +368,7 @@ class CollectionIndex:
         # Each expansion's unit, and one BM25 document per unit that has questions: its questions together.
         self.question_unit = np.array([keys[e.unit] for e in self.questions.expansions], dtype=np.int64)
         self.question_bm25_units = np.unique(self.question_unit)
+        self.questions_per_unit = np.bincount(self.question_unit, minlength=len(self.units)).astype(float)
         self._question_order = np.argsort(self.question_unit, kind="stable")
         self._question_starts = np.flatnonzero(
             np.r_[True, np.diff(self.question_unit[self._question_order]) != 0]
@@ -378,8 +381,17 @@ class CollectionIndex:
         )
 
     def with_questions(self, questions: QuestionIndex) -> CollectionIndex:
-        """This index with other questions (the texts' part is shared); the abstention model is kept."""
+        """This index with other questions (the texts' part is shared); the abstention model and the ranker
+        are kept."""
         return dataclasses.replace(self, questions=questions, version="")
+
+    @cached_property
+    def unit_by_question(self) -> dict[str, int]:
+        """The unit each indexed question was written or attached for, by ``question_key``."""
+        found: dict[str, int] = {}
+        for unit, expansion in zip(self.question_unit, self.questions.expansions, strict=True):
+            found.setdefault(question_key(expansion.text), int(unit))
+        return found
 
     @property
     def vocabulary(self) -> dict[str, int]:
@@ -463,6 +475,7 @@ class CollectionIndex:
             {"expansions": [asdict(e) for e in questions.expansions], "out_of_scope": questions.out_of_scope},
         )
         _write_json(target / "abstention.json", asdict(self.abstention) if self.abstention else None)
+        _write_json(target / "ranker.json", asdict(self.ranker) if self.ranker else None)
         for name, array in (
             ("embeddings", self.embeddings),
             ("question_vectors", questions.vectors),
@@ -497,6 +510,7 @@ class CollectionIndex:
             np.load(version_dir / "out_of_scope_vectors.npy"),
         )
         model = _read_json(version_dir / "abstention.json")
+        ranking = _read_json(version_dir / "ranker.json")
         if (
             len(chunks) != embeddings.shape[0]
             or len(chunks) != bm25.scores["num_docs"]
@@ -511,15 +525,19 @@ class CollectionIndex:
             embeddings,
             meta["embedder"],
             questions,
-            abstention=_abstention_model(model) if model else None,
+            abstention=_model(AbstentionModel, model) if model else None,
+            ranker=_model(RankerModel, ranking) if ranking else None,
             version=meta["version"],
             stats=BuildStats(chunks=len(chunks)),
         )
 
 
-def _abstention_model(stored: dict[str, Any]) -> AbstentionModel:
+_Model = TypeVar("_Model", AbstentionModel, RankerModel)
+
+
+def _model(kind: type[_Model], stored: dict[str, Any]) -> _Model:
     tuples = {k: tuple(v) for k, v in stored.items() if isinstance(v, list)}
-    return AbstentionModel(**{**stored, **tuples})
+    return kind(**{**stored, **tuples})
 
 
 def _write_json(path: Path, value: object) -> None:

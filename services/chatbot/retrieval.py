@@ -13,7 +13,11 @@ A retriever's unit scores are z-scored over the units it scores. A unit's eviden
 its best-matching part, a stk. or a question written for it, and a question that matches none of its questions
 is no evidence against it (the questions cover some of what a unit answers, not all). The fused score is the
 mean of the two kinds. No weight is fitted, so nothing here is tuned to evaluation questions; a unit nobody
-wrote questions for is scored on its text alone. An optional cross-encoder reorders the best units.
+wrote questions for is scored on its text alone.
+
+Each collection's ranker (trained with its index on its own questions' out-of-fold searches, see
+``ranker.py``) then reorders the fused search's best units from features of all four retrievers. An optional
+cross-encoder reorders the best units after it.
 
 Each collection's abstention model (trained with its index, see ``abstention.py``) turns the search's evidence
 into the probability that the collection answers the question; hits come from the collections that do.
@@ -28,7 +32,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from services.chatbot.index import CollectionIndex, analyze, compound_parts
+from services.chatbot import ranker
+from services.chatbot.index import CollectionIndex, analyze, compound_parts, question_key
 from services.chatbot.types import Chunk
 from services.common.errors import ConfigurationError
 
@@ -60,6 +65,7 @@ class RetrievalConfig:
     fuzzy_similarity: float = 85.0  # rapidfuzz ratio an unknown word needs to match an indexed term
     use_fuzzy: bool = True
     use_compounds: bool = True
+    use_ranker: bool = True  # the collection's learned ranker, where it has one (off: the fused order)
     rerank_candidates: int = 20
     rerank_weight: float = 1.0
     # None: each collection's own threshold, chosen by cross-validation when its model was trained.
@@ -91,7 +97,7 @@ class Hit:
     """One citation unit (a § or a guide file), represented by its best-matching chunk."""
 
     chunk: Chunk
-    score: float  # fused score; higher is better
+    score: float  # the ranker's log-odds (the fused score in a collection without a ranker); higher is better
     collection: str
     scores: dict[str, float] = field(default_factory=dict)  # per retriever: the unit's raw score
     ranks: dict[str, int] = field(default_factory=dict)  # per retriever: 1-based rank (absent: not ranked)
@@ -172,7 +178,7 @@ def _cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", rows, vector)
 
 
-def _standardized(values: np.ndarray) -> np.ndarray:
+def standardized(values: np.ndarray) -> np.ndarray:
     """z-scores over the defined (finite) values: how far above this question's typical unit each unit scores,
     in standard deviations; NaN stays NaN (a unit the retriever does not score)."""
     defined = np.isfinite(values)
@@ -233,14 +239,14 @@ def _fuse(signals: dict[str, np.ndarray], config: RetrievalConfig) -> np.ndarray
     retrievers that score the unit; 0 for a unit none of them scores."""
     kinds = []
     for kind in _KINDS:
-        used = [_standardized(signals[name]) for name in kind if name in config.retrievers]
+        used = [standardized(signals[name]) for name in kind if name in config.retrievers]
         if used:
             stacked = np.vstack(used)
             best = np.where(np.isfinite(stacked), stacked, -np.inf).max(axis=0)
             kinds.append(np.where(np.isfinite(best), best, np.nan))
-    standardized = np.vstack(kinds)
-    defined = np.isfinite(standardized)
-    return np.where(defined, standardized, 0.0).sum(axis=0) / np.maximum(defined.sum(axis=0), 1)
+    stacked = np.vstack(kinds)
+    defined = np.isfinite(stacked)
+    return np.where(defined, stacked, 0.0).sum(axis=0) / np.maximum(defined.sum(axis=0), 1)
 
 
 # --- abstention evidence and verdicts --------------------------------------------------------------------
@@ -316,17 +322,36 @@ def search(
     return SearchResult(hits[:k], verdicts)
 
 
+def _ordered(scores: CollectionScores, wanted: int) -> tuple[np.ndarray, np.ndarray]:
+    """A collection's best units and their scores: in the ranker's order where the collection has one (among
+    the fused search's ``ranker.CANDIDATES`` best), else in the fused order."""
+    model = scores.index.ranker
+    if model is None or not scores.config.use_ranker:
+        units = _top(scores.fused, wanted)
+        return units, scores.fused[units]
+    units, logits = ranker.rank(model, scores)
+    own = scores.index.unit_by_question.get(question_key(scores.query.text))
+    if own is not None:
+        # A question asked again that a unit's questions hold word for word (an editor attached it, or it was
+        # written for the unit) is answered by that unit. The ranker learnt from searches without the question
+        # itself and never saw such a match.
+        keep = units != own
+        units = np.r_[own, units[keep]]
+        logits = np.r_[float(logits.max()) + 1.0, logits[keep]]
+    return units[:wanted], logits[:wanted]
+
+
 def _best_units(scored: list[CollectionScores], wanted: int) -> list[Hit]:
     candidates = sorted(
         (
-            (float(s.fused[u]), position, int(u))
+            (float(score), position, int(unit))
             for position, s in enumerate(scored)
-            for u in _top(s.fused, wanted)
+            for unit, score in zip(*_ordered(s, wanted), strict=True)
         ),
         key=lambda item: (-item[0], item[1], item[2]),
     )[:wanted]
     hits = []
-    for fused, position, unit in candidates:
+    for score, position, unit in candidates:
         s = scored[position]
         rows = s.index.unit_rows(unit)
         # Within a unit, the chunk shown is the stk. that is best on both text scores (each in units of its
@@ -341,7 +366,7 @@ def _best_units(scored: list[CollectionScores], wanted: int) -> list[Hit]:
         hits.append(
             Hit(
                 chunk=s.index.chunks[row],
-                score=fused,
+                score=score,
                 collection=s.index.name,
                 scores={name: float(values[unit]) for name, values in defined.items()},
                 ranks={name: _rank(values, unit) for name, values in defined.items()},
@@ -365,10 +390,10 @@ def _rank(values: np.ndarray, unit: int) -> int:
 def _rerank(hits: list[Hit], query: str, reranker: Reranker, config: RetrievalConfig) -> list[Hit]:
     """Add the cross-encoder's z-scored opinion of the candidates to the hybrid score."""
     scores = reranker.score(query, [hit.chunk.searchable for hit in hits])
-    standardized = _standardized(scores.astype(np.float64))
+    z = standardized(scores.astype(np.float64))
     for rank, position in enumerate(np.argsort(-scores, kind="stable"), start=1):
         hit = hits[int(position)]
         hit.scores["rerank"] = float(scores[position])
         hit.ranks["rerank"] = rank
-        hit.score += config.rerank_weight * float(standardized[position])
+        hit.score += config.rerank_weight * float(z[position])
     return sorted(hits, key=lambda h: -h.score)

@@ -3,7 +3,6 @@ question to the source that answers it, evaluate. The same functions serve the A
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
@@ -16,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from evaluation.metrics import JudgedRanking, percentile, retrieval_scores
+from evaluation.metrics import percentile
 from models.registry import load_embedder, load_reranker
 from services.chatbot import abstention, store
 from services.chatbot.answer import (
@@ -28,6 +27,7 @@ from services.chatbot.answer import (
     validated_llm_answer,
 )
 from services.chatbot.chunking import chunk_document
+from services.chatbot.evaluation import judged, read_questions, scores, without_questions
 from services.chatbot.expansions import (
     QuestionCache,
     expansions_from_items,
@@ -118,13 +118,13 @@ def shipped_chunks(collection: str) -> list[Chunk]:
 def shipped_questions(collection: str) -> list[Expansion]:
     """The questions a shipped collection carries for its units (its ``questions.jsonl``)."""
     return expansions_from_items(
-        _read_questions(SHIPPED_CORPUS / _shipped_manifest()[collection]["path"] / QUESTIONS_FILE)
+        read_questions(SHIPPED_CORPUS / _shipped_manifest()[collection]["path"] / QUESTIONS_FILE)
     )
 
 
 def out_of_scope_questions() -> list[str]:
     """Questions the shipped collections do not answer (``corpus/out_of_scope.jsonl``)."""
-    return [item["question"] for item in _read_questions(OUT_OF_SCOPE)]
+    return [item["question"] for item in read_questions(OUT_OF_SCOPE)]
 
 
 def _index_cache_dir(settings: Settings) -> Path:
@@ -159,7 +159,8 @@ def build_index(
     settings: Settings,
     progress: Progress | None = None,
 ) -> CollectionIndex:
-    """A collection's index with its questions, and its abstention model trained on them (not saved)."""
+    """A collection's index with its questions, and its abstention model and ranker trained on them (not
+    saved)."""
     index = CollectionIndex.build(
         name,
         chunks,
@@ -170,9 +171,9 @@ def build_index(
         progress=progress,
     )
     if progress is not None:
-        progress("afgrænsning (model for hvad samlingen svarer på)", 0, 1)
+        progress("afgrænsning og rangering (modeller for hvad samlingen svarer på)", 0, 1)
     started = time.perf_counter()
-    index.abstention = abstention.train(index)
+    index.abstention, index.ranker = abstention.train(index)
     index.stats.training_seconds = time.perf_counter() - started
     return index
 
@@ -183,7 +184,7 @@ def _folder_questions(path: Path, sources: set[str]) -> list[Expansion]:
     file = folder / QUESTIONS_FILE
     if not file.is_file():
         return []
-    return [e for e in expansions_from_items(_read_questions(file)) if e.source in sources]
+    return [e for e in expansions_from_items(read_questions(file)) if e.source in sources]
 
 
 def _editor_expansions(db: Database, collection: str) -> list[Expansion]:
@@ -801,72 +802,28 @@ def _refresh_editor_questions(db: Database, settings: Settings, collection: str)
 # --- evaluation -----------------------------------------------------------------------------------------
 
 
-def _read_questions(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise NotFound(f"{path} findes ikke.")
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path.name}, linje {number}: ugyldig JSON ({exc.msg}).") from exc
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("question"), str)
-            or not isinstance(item.get("relevant", []), list)
-            or not all(
-                isinstance(g, dict) and isinstance(g.get("source"), str) for g in item.get("relevant", [])
-            )
-        ):
-            raise InvalidInput(
-                f"{path.name}, linje {number}: mangler 'question' eller 'relevant' (med 'source')."
-            )
-        questions.append(item)
-    if not questions:
-        raise InvalidInput(f"{path.name} indeholder ingen spørgsmål.")
-    return questions
-
-
 def score_answers(items: list[tuple[dict[str, Any], Answer, float]]) -> dict[str, Any]:
     """The eval figures for (question, answer, milliseconds) triples. Retrieval is scored on the ranked
     citations (also where the bot declined), abstention separately."""
-    judged = [
-        JudgedRanking(
-            [(c.source, c.section) for c in answer.ranked], question.get("relevant", []), answer.abstained
-        )
-        for question, answer, _ in items
-    ]
     latencies = [ms for _, _, ms in items]
     return {
-        "n": len(items),
-        **retrieval_scores(judged),
+        **scores(
+            [
+                judged(question, [(c.source, c.section) for c in answer.ranked], answer.abstained)
+                for question, answer, _ in items
+            ]
+        ),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
         "p95_ms": round(percentile(latencies, 0.95), 1),
     }
 
 
-def without_questions(index: CollectionIndex, texts: set[str]) -> CollectionIndex:
-    """``index`` without these questions (as expansions or as out-of-scope questions) and, where any were
-    among them, with an abstention model trained without them: an evaluated question never helps retrieve or
-    judge itself."""
-    questions = index.questions.without(texts)
-    if len(questions.expansions) + len(questions.out_of_scope) == len(index.questions.expansions) + len(
-        index.questions.out_of_scope
-    ):
-        return index
-    reduced = index.with_questions(questions)
-    reduced.abstention = abstention.train(reduced)
-    return reduced
-
-
 def evaluate(db: Database, settings: Settings, qa_path: Path, principal: Principal) -> dict[str, Any]:
     """`kai chatbot eval`: answer every question (in its collection when it names one) and score the answers.
     Questions of the file that the collections carry as their own questions are taken out of them first (see
-    ``without_questions``). Evaluation questions are not recorded: they are not use, and must not count as
-    time saved."""
-    questions = _read_questions(qa_path)
+    ``evaluation.without_questions``). Evaluation questions are not recorded: they are not use, and must not
+    count as time saved."""
+    questions = read_questions(qa_path)
     texts = {q["question"] for q in questions}
     indexes = {
         row.name: without_questions(index, texts)

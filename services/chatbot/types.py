@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass
 class Provision:
@@ -93,3 +95,21 @@ class AbstentionModel:
             for name, m, s, c in zip(self.features, self.mean, self.scale, self.coef, strict=True)
         )
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    """A logistic regression over a candidate unit's ranking features (``features``, standardised): how
+    likely the unit is the one that answers the question. Trained with the index (``ranker.py``)."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    summary: dict[str, float] = field(default_factory=dict)
+
+    def logits(self, rows: np.ndarray) -> np.ndarray:
+        """Log-odds per row of ``rows`` (columns in ``features``' order)."""
+        mean, scale, coef = (np.asarray(v, dtype=np.float64) for v in (self.mean, self.scale, self.coef))
+        return ((rows - mean) / scale) @ coef + self.intercept

@@ -76,4 +76,4 @@ def test_too_few_questions_train_no_model(guides: CollectionIndex) -> None:
     keep = [n < 5 for n in range(len(questions.expansions))]
     few = guides.with_questions(questions.where(keep, [True] * len(questions.out_of_scope)))
     assert len(few.questions.expansions) == 5
-    assert abstention.train(few) is None
+    assert abstention.train(few) == (None, None)

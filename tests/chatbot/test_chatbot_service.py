@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from chat_fixtures import write
-from services.chatbot import service, store
+from services.chatbot import evaluation, service, store
 from services.chatbot.index import has_complete_index
 from services.chatbot.service import Answer, Citation, score_answers
 from services.common.audit import AuditEvent
@@ -354,16 +354,17 @@ def test_evaluation_keeps_the_files_own_questions_out(
     index = service.load_index(settings, "it-help")
     assert index is not None and index.abstention is not None
     own = [e.text for e in index.questions.expansions[:3]] + index.questions.out_of_scope[:2]
-    reduced = service.without_questions(index, set(own))
+    reduced = evaluation.without_questions(index, set(own))
     assert len(reduced.questions.expansions) == len(index.questions.expansions) - 3
     assert len(reduced.questions.out_of_scope) == len(index.questions.out_of_scope) - 2
     assert not set(own) & {e.text for e in reduced.questions.expansions}
-    # The abstention model is trained again, without them.
-    assert reduced.abstention is not None
+    # The abstention model and the ranker are trained again, without them.
+    assert reduced.abstention is not None and reduced.ranker is not None and index.ranker is not None
     assert reduced.abstention.summary["answerable"] == index.abstention.summary["answerable"] - 3
+    assert reduced.ranker.summary["searches"] < index.ranker.summary["searches"]
     # Questions the collection does not carry change nothing.
     dev = {json.loads(line)["question"] for line in QA.read_text(encoding="utf-8").splitlines()}
-    assert service.without_questions(index, dev) is index
+    assert evaluation.without_questions(index, dev) is index
 
     qa = tmp_path / "own.jsonl"
     qa.write_text(

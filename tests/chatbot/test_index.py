@@ -21,7 +21,7 @@ from services.chatbot.index import (
     fold,
     usable_expansions,
 )
-from services.chatbot.types import AbstentionModel, Chunk, Expansion
+from services.chatbot.types import AbstentionModel, Chunk, Expansion, RankerModel
 from services.common.config import Settings
 
 
@@ -111,7 +111,7 @@ QUESTIONS = [
 ]
 
 
-def test_questions_and_the_abstention_model_round_trip(tmp_path: Path, e5: Embedder) -> None:
+def test_questions_and_the_models_round_trip(tmp_path: Path, e5: Embedder) -> None:
     built = CollectionIndex.build(
         "test",
         GUIDE_CHUNKS,
@@ -123,6 +123,8 @@ def test_questions_and_the_abstention_model_round_trip(tmp_path: Path, e5: Embed
     assert built.questions.expansions == QUESTIONS[:1]  # duplicates and unknown units left out
     model = AbstentionModel(("domain",), (0.5,), (0.1,), (2.0,), -1.0, 0.4, {"answerable": 1})
     built.abstention = model
+    ranking = RankerModel(("fused", "top5_votes"), (0.1, 1.0), (1.0, 0.5), (1.5, 0.3), -2.0, {"rows": 9})
+    built.ranker = ranking
     built.save(tmp_path / "index")
     loaded = CollectionIndex.load(tmp_path / "index")
     assert loaded.questions.expansions == QUESTIONS[:1] and loaded.questions.out_of_scope == [
@@ -130,7 +132,7 @@ def test_questions_and_the_abstention_model_round_trip(tmp_path: Path, e5: Embed
     ]
     np.testing.assert_array_equal(loaded.questions.vectors, built.questions.vectors)
     np.testing.assert_array_equal(loaded.questions.out_of_scope_vectors, built.questions.out_of_scope_vectors)
-    assert loaded.abstention == model
+    assert loaded.abstention == model and loaded.ranker == ranking
     assert loaded.question_bm25 is not None and "papir" in loaded.question_bm25.vocab_dict
     # A question is embedded as a question (e5's "query:"), not as a passage.
     np.testing.assert_allclose(

@@ -132,8 +132,8 @@ def test_a_paragraph_appears_once_and_hits_carry_their_evidence(
 def test_shown_passage_is_the_unit_text_not_a_question(law: CollectionIndex, e5: Embedder) -> None:
     # A unit found through its questions still shows (and highlights) its own stk., never a question.
     result = ask([law], "Skal der altid laves en børnefaglig undersøgelse ved mistanke om overgreb?", e5)
-    top = result.hits[0]
-    assert top.key == (BARNETS_LOV, "20") and "question_dense" in top.scores
+    [top] = [h for h in result.hits[:3] if h.key == (BARNETS_LOV, "20")]
+    assert "question_dense" in top.scores
     texts = {c.text for c in law.chunks if (c.source, c.section) == top.key}
     assert top.chunk.text in texts
     assert top.chunk.title.startswith("Barnets lov § 20") and "LBK nr. 282 af 17/03/2025" in top.chunk.title
