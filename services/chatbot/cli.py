@@ -13,19 +13,13 @@ from rich.table import Table
 from services.chatbot import service
 from services.chatbot.index import Progress as IndexProgress
 from services.common.auth import LOCAL_OPERATOR, parse_role
-from services.common.config import Settings, get_settings
-from services.common.console import console, exit_on_error, progress_bar
-from services.common.db import Database, open_database
+from services.common.config import Settings
+from services.common.console import console, exit_on_error, open_cli_database, progress_bar
+from services.common.db import Database
 
 app = typer.Typer(
     help="Spørg vejledningen: lovtekster og IT-vejledninger med kildehenvisninger.", no_args_is_help=True
 )
-
-
-def _open() -> tuple[Database, Settings]:
-    settings = get_settings()
-    settings.prepare_dirs()
-    return open_database(settings.resolved_database_url), settings
 
 
 def bar_progress(bar: Progress, task: TaskID, label: str) -> IndexProgress:
@@ -37,7 +31,7 @@ def bar_progress(bar: Progress, task: TaskID, label: str) -> IndexProgress:
 
 def _ready() -> tuple[Database, Settings]:
     """The database with the shipped collections built (the first run builds them, with a progress bar)."""
-    db, settings = _open()
+    db, settings = open_cli_database()
     if service.pending_shipped_collections(db, settings):
         with progress_bar() as bar:
             label = "Bygger de medfølgende samlinger (første gang)"
@@ -61,7 +55,7 @@ def ingest(
 ) -> None:
     """Add or replace documents in a collection; unchanged ones are skipped, the index swaps atomically."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         parsed_roles = [parse_role(r) for r in roles.split(",")] if roles else None
         with progress_bar() as bar:
             label = f"Indlæser {path.name}"
@@ -93,7 +87,7 @@ def remove(
 ) -> None:
     """Remove one document from a collection and its index."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         service.remove_document(db, settings, collection, source)
     console.print(f"Fjernet {source} fra {collection}.")
 
@@ -150,7 +144,7 @@ def evaluate(
 def gaps() -> None:
     """Questions the guidance could not answer: what the editors should add."""
     with exit_on_error():
-        db, _ = _open()
+        db, _ = open_cli_database()
         rows = service.content_gaps(db, LOCAL_OPERATOR)
     table = Table("gange", "senest", "årsag", "spørgsmål")
     for gap in rows:

@@ -33,6 +33,7 @@ from markdown_it import MarkdownIt
 
 from services.chatbot.chunking import split_provision
 from services.chatbot.types import Provision, Section, SourceDocument
+from services.common.charsets import decode_unknown
 
 
 class IngestError(ValueError):
@@ -76,11 +77,7 @@ def _decode(data: bytes, name: str) -> str:
             raise binary from None
     if _looks_binary(data):
         raise binary
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older Danish Windows files; cp1252 is a superset of latin-1 for æøå.
-        return data.decode("cp1252", errors="replace")
+    return decode_unknown(data)[0]
 
 
 def _squash(text: str) -> str:

@@ -29,7 +29,7 @@ from services.common import login_backoff
 from services.common.config import Settings
 from services.common.db import Base, Database, as_utc, utcnow
 from services.common.deps import get_db
-from services.common.errors import Conflict, InvalidInput, KaiError, NotFound
+from services.common.errors import Conflict, InvalidInput, KaiError, NotFound, get_or_not_found
 
 
 class Role(StrEnum):
@@ -146,9 +146,7 @@ def create_token(
 
 def revoke_token(db: Database, token_id: int) -> ApiToken:
     with db.session() as session:
-        token = session.get(ApiToken, token_id)
-        if token is None:
-            raise NotFound(f"Token {token_id} findes ikke.")
+        token = get_or_not_found(session, ApiToken, token_id, f"Token {token_id} findes ikke.")
         token.revoked_at = token.revoked_at or utcnow()
     return token
 
@@ -170,7 +168,6 @@ def principal_for_token(db: Database, secret: str) -> Principal:
 
 SESSION_COOKIE = "kai_session"
 CSRF_HEADER = "X-CSRF-Token"
-CSRF_FIELD = "csrf_token"
 MIN_PASSWORD_LENGTH = 10
 # One message for every failed login, so the answer never tells whether the user exists.
 LOGIN_FAILED = "Forkert brugernavn eller adgangskode. Prøv igen, eller kontakt IT."

@@ -1,4 +1,4 @@
-"""Shared terminal output for the CLI: one-line errors and rich progress bars."""
+"""What every CLI command shares: one-line errors, rich progress bars and the database it works on."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from services.common.config import Settings, get_settings
+from services.common.db import Database, open_database
 from services.common.errors import KaiError
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def open_cli_database() -> tuple[Database, Settings]:
+    """The configured database (its folders made first) and the settings, for a command run at the shell."""
+    settings = get_settings()
+    settings.prepare_dirs()
+    return open_database(settings.resolved_database_url), settings
 
 
 @contextmanager

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+Row = TypeVar("Row")
+
 
 class KaiError(Exception):
     """Base class: ``message`` is shown to the user as is, ``status_code`` is the HTTP status."""
@@ -37,3 +44,11 @@ class ConfigurationError(KaiError):
     """The installation is wrong (missing weights, bad model path): not the user's input."""
 
     status_code = 503
+
+
+def get_or_not_found(session: Session, table: type[Row], key: Any, message: str) -> Row:
+    """The row of ``table`` with primary key ``key``; ``NotFound(message)`` when there is none."""
+    row = session.get(table, key)
+    if row is None:
+        raise NotFound(message)
+    return row

@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, and_, not_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.common.charsets import decode_unknown
 from services.common.config import Settings
 from services.common.db import Base, Database, utcnow
 from services.common.errors import ConfigurationError, KaiError
@@ -323,13 +324,7 @@ def _message_id(header_block: bytes) -> str:
     found = _MESSAGE_ID.search(header_block)
     if not found:
         return ""
-    value = found.group(1)
-    for codec in ("utf-8", "cp1252"):
-        try:
-            return " ".join(value.decode(codec).split())
-        except UnicodeDecodeError:
-            continue
-    return " ".join(value.decode("latin-1").split())
+    return " ".join(decode_unknown(found.group(1))[0].split())
 
 
 def fetch_headers(conn: imaplib.IMAP4, uids: list[int]) -> dict[int, _Header]:

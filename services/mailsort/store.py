@@ -24,7 +24,7 @@ from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.db import Base, utcnow
-from services.common.errors import NotFound
+from services.common.errors import get_or_not_found
 
 
 class MailStatus:
@@ -120,10 +120,7 @@ def active_model(session: Session) -> MailModel | None:
 
 
 def get_model(session: Session, version: str) -> MailModel:
-    model = session.get(MailModel, version)
-    if model is None:
-        raise NotFound(f"Modelversionen '{version}' findes ikke.")
-    return model
+    return get_or_not_found(session, MailModel, version, f"Modelversionen '{version}' findes ikke.")
 
 
 def list_models(session: Session) -> list[MailModel]:
@@ -137,10 +134,7 @@ def newest_candidate(session: Session) -> MailModel | None:
 
 
 def get_mail(session: Session, mail_id: str) -> RoutedMail:
-    mail = session.get(RoutedMail, mail_id)
-    if mail is None:
-        raise NotFound(f"Mailen {mail_id} findes ikke.")
-    return mail
+    return get_or_not_found(session, RoutedMail, mail_id, f"Mailen {mail_id} findes ikke.")
 
 
 def mails_with_status(session: Session, status: str, limit: int = 200) -> list[RoutedMail]:

@@ -345,7 +345,7 @@ def test_audit_rows_for_login_failure_and_logout_hold_no_password(
 
 
 def test_ensure_admin_is_idempotent(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_cli, "_db", lambda: db)
+    monkeypatch.setattr(users_cli, "open_cli_database", lambda: (db, Settings()))
     runner = CliRunner()
     first = runner.invoke(users_cli.users_app, ["ensure-admin"])
     assert first.exit_code == 0, first.output
@@ -360,7 +360,7 @@ def test_ensure_admin_is_idempotent(db: Database, monkeypatch: pytest.MonkeyPatc
 
 
 def test_cli_adds_a_user_with_a_prompted_password(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_cli, "_db", lambda: db)
+    monkeypatch.setattr(users_cli, "open_cli_database", lambda: (db, Settings()))
     runner = CliRunner()
     result = runner.invoke(
         users_cli.users_app, ["add", "jens", "--role", "it", "--password"], input=f"{PASSWORD}\n{PASSWORD}\n"

@@ -25,6 +25,7 @@ from mail_fixtures import (
     to_bytes,
     write_msg,
 )
+from services.common.config import shared_data_dir
 from services.common.errors import InvalidInput
 from services.mailsort.parse import (
     MailParseError,
@@ -35,7 +36,7 @@ from services.mailsort.parse import (
     split_body,
 )
 
-DEV_JSONL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mail_da" / "dev.jsonl"
+DEV_JSONL = shared_data_dir() / "mail_da" / "dev.jsonl"
 
 # --- split_body ---------------------------------------------------------------------------------------------
 

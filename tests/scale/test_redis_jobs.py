@@ -16,14 +16,14 @@ from rq.job import Job as QueuedJob
 from sqlalchemy import select
 
 from services.common.app import create_app
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 from services.common.jobs import Job, JobStatus, get_job
 from services.common.ledger import UsageEvent
 from services.common.queue import redis_connection
 from services.minutes import store
 
-JFK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "audio_en" / "jfk.flac"
+JFK = shared_data_dir() / "audio_en" / "jfk.flac"
 JOB_TIMEOUT_S = 240.0
 
 

@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from browser import (
-    REPO,
     LiveServer,
     check_accessibility,
     describe_violations,
@@ -20,11 +19,12 @@ from browser import (
     save_screenshot,
 )
 from services.common.auth import Role
+from services.common.config import shared_data_dir
 from services.common.ledger import UsageEvent
 
 pytestmark = pytest.mark.slow
 
-JFK = REPO.parent / "shared" / "data" / "audio_en" / "jfk.flac"
+JFK = shared_data_dir() / "audio_en" / "jfk.flac"
 NEW_NAME = "John F. Kennedy"
 # Processing waits for the model to load and shares two cores with the rest of the test run.
 PROCESSING_TIMEOUT_MS = 240_000

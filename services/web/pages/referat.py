@@ -16,6 +16,7 @@ from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
+from services.minutes.pipeline.export import EXPORT_FORMATS
 from services.minutes.store import Meeting
 from services.web.rendering import danish_time, page_access, render
 
@@ -30,14 +31,15 @@ LANGUAGES = (
     ("no", "Norsk"),
     ("de", "Tysk"),
 )
-EXPORT_FORMATS = (
-    ("docx", "Word (DOCX)"),
-    ("txt", "Tekst (TXT)"),
-    ("md", "Markdown (MD)"),
-    ("srt", "Undertekster (SRT)"),
-    ("vtt", "Undertekster (WebVTT)"),
-    ("json", "Data (JSON)"),
-)
+# What each of the minutes service's export formats is called on the page.
+FORMAT_LABELS = {
+    "docx": "Word (DOCX)",
+    "txt": "Tekst (TXT)",
+    "md": "Markdown (MD)",
+    "srt": "Undertekster (SRT)",
+    "vtt": "Undertekster (WebVTT)",
+    "json": "Data (JSON)",
+}
 # The roles a meeting can be shared with (administrators see every meeting already).
 SHARE_ROLES = (
     (Role.MEDARBEJDER.value, "Medarbejdere"),
@@ -130,7 +132,7 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
         transcript=transcript,
         minutes=minutes,
         speaker_labels=labels,
-        export_formats=EXPORT_FORMATS,
+        export_formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in EXPORT_FORMATS],
         # referat.js keeps what the form does not show (times, segment ids) when it saves the minutes.
         minutes_data=minutes.to_dict(),
     )
