@@ -332,7 +332,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
 
     def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
+            allowed = ", ".join(r.value for r in Role if r in roles)
             raise Forbidden(f"Din rolle ({principal.role}) må ikke dette; det kræver en af: {allowed}.")
         return principal
 

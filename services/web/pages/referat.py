@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from services.common.auth import Role
 from services.common.deps import DatabaseDep, SettingsDep
@@ -18,9 +18,9 @@ from services.minutes import service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
 from services.minutes.pipeline.export import EXPORT_FORMATS
 from services.minutes.store import Meeting
-from services.web.rendering import danish_time, page_access, render
+from services.web.rendering import PageUser, danish_time, page_router, render
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # The recording's language: Danish first, as most meetings are; "auto" lets Whisper detect it.
 LANGUAGES = (
@@ -78,11 +78,8 @@ def _meeting_row(meeting: Meeting, job: Job | None) -> dict[str, Any]:
 
 @router.get("/referat", response_model=None)
 def meetings_page(
-    request: Request, db: DatabaseDep, settings: SettingsDep, slettet: bool = False
+    request: Request, db: DatabaseDep, settings: SettingsDep, principal: PageUser, slettet: bool = False
 ) -> Response:
-    principal, denied = page_access(request, db)
-    if denied is not None:
-        return denied
     return render(
         request,
         "referat.html",
@@ -96,10 +93,7 @@ def meetings_page(
 
 
 @router.get("/referat/{meeting_id}", response_model=None)
-def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response:
-    principal, denied = page_access(request, db)
-    if denied is not None:
-        return denied
+def meeting_page(request: Request, db: DatabaseDep, principal: PageUser, meeting_id: str) -> Response:
     try:
         meeting, job = service.get_meeting(db, meeting_id, principal)
     except NotFound:
