@@ -24,6 +24,18 @@ class InvalidInput(KaiError):
     status_code = 422
 
 
+class Unauthorized(KaiError):
+    """No valid login or token: the caller must identify first."""
+
+    status_code = 401
+
+
+class Forbidden(KaiError):
+    """The caller's role may not do this (or a form lacks its CSRF token)."""
+
+    status_code = 403
+
+
 class NotFound(KaiError):
     status_code = 404
 

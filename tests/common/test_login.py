@@ -23,9 +23,10 @@ from servers import running_kai
 from services.common import auth, users_cli
 from services.common.app import create_app
 from services.common.audit import AuditEvent
-from services.common.auth import Role, User
+from services.common.auth import Role, User, passwords
 from services.common.config import Settings
 from services.common.db import Database, utcnow
+from services.common.errors import InvalidInput
 from services.common.login_backoff import LoginBackoff
 
 PASSWORD = "korrekt-hest-batteri"
@@ -72,7 +73,7 @@ def test_password_is_stored_as_argon2_hash(db: Database, mette: str) -> None:
         stored = session.scalar(select(User.password_hash).where(User.name == mette))
     assert stored is not None and stored.startswith("$argon2id$")
     assert PASSWORD not in stored
-    with pytest.raises(auth.InvalidInput):
+    with pytest.raises(InvalidInput):
         auth.set_password(db, mette, "kort")
 
 
@@ -152,7 +153,7 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             checked.append(str(hash))
             return super().verify(hash, password)
 
-    monkeypatch.setattr(auth, "_hasher", CountingHasher())
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
     return checked
 
 

@@ -29,16 +29,16 @@ from services.common.db import Database, open_database
 from services.common.errors import ConfigurationError
 from services.mailsort import imap
 from services.mailsort.imap import (
-    ImapFolderState,
-    ImapMail,
     ImapMessageInfo,
-    Outcome,
     backoff_seconds,
     check_settings,
     encode_folder_name,
     watch,
     watch_once,
 )
+from services.mailsort.imap import protocol as imap_protocol
+from services.mailsort.imap import watcher as imap_watcher
+from services.mailsort.store import ImapFolderState, ImapMail, ImapOutcome
 
 CPR = "010203-1234"  # a valid-looking CPR number: must never reach a log
 
@@ -84,7 +84,7 @@ class Router:
         assert len(raw) == info.size
         self.sizes[info.message_id] = len(raw)
         self.routed.append(info.message_id)
-        return Outcome.MANUAL if len(raw) > 10_000_000 else Outcome.ROUTED
+        return ImapOutcome.MANUAL if len(raw) > 10_000_000 else ImapOutcome.ROUTED
 
     def times_called(self, message_id: str) -> int:
         return sum(1 for c in self.calls if c.message_id == message_id)
@@ -408,7 +408,7 @@ def test_watch_reconnects_after_connection_errors(
             raise ConnectionRefusedError(111, "Connection refused")
         return real_connect(settings)
 
-    monkeypatch.setattr(imap, "connect", flaky_connect)
+    monkeypatch.setattr(imap_watcher, "connect", flaky_connect)
     dovecot.append(folder, make_mail(1))
     router, stop, delays = Router(), threading.Event(), []
 
@@ -440,7 +440,7 @@ def test_with_the_real_parser_as_routing_step(
 
     def route(raw: bytes, info: ImapMessageInfo) -> str:
         ids.append((info.message_id, parse.parse_message(raw).message_id))
-        return Outcome.ROUTED
+        return ImapOutcome.ROUTED
 
     report = watch_once(db, imap_settings, route)
 
@@ -485,17 +485,19 @@ def test_backoff_is_bounded() -> None:
 
 def test_fetch_answers_with_the_uid_after_the_body_are_understood() -> None:
     data = [(b"7 (BODY[] {5}", b"hello"), b" UID 42)", (b"8 (UID 43 BODY[] {3}", b"bye"), b")"]
-    parts = list(imap._fetch_parts(data))
-    assert [(imap._UID.findall(text), literal) for text, literal in parts] == [
+    parts = list(imap_protocol._fetch_parts(data))
+    assert [(imap_protocol._UID.findall(text), literal) for text, literal in parts] == [
         ([b"42"], b"hello"),
         ([b"43"], b"bye"),
     ]
 
 
 def test_message_ids_are_read_from_folded_and_odd_headers() -> None:
-    assert imap._message_id(b"Message-Id:\r\n <a@b.dk>\r\n\r\n") == "<a@b.dk>"
-    assert imap._message_id(b"message-id: <\x80\x81@x>\r\n\r\n") == "<\x80\x81@x>"  # latin-1: never fails
-    assert imap._message_id(b"\r\n") == ""
+    assert imap_protocol._message_id(b"Message-Id:\r\n <a@b.dk>\r\n\r\n") == "<a@b.dk>"
+    assert (
+        imap_protocol._message_id(b"message-id: <\x80\x81@x>\r\n\r\n") == "<\x80\x81@x>"
+    )  # latin-1: never fails
+    assert imap_protocol._message_id(b"\r\n") == ""
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
