@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress, TaskID
-from rich.table import Table
 
 from services.chatbot import service
 from services.chatbot.index import Progress as IndexProgress
 from services.common.auth import LOCAL_OPERATOR, parse_role
 from services.common.config import Settings
-from services.common.console import console, exit_on_error, open_cli_database, progress_bar
+from services.common.console import console, exit_on_error, open_cli_database, print_table, progress_bar
 from services.common.db import Database
 
 app = typer.Typer(
@@ -98,10 +97,10 @@ def collections() -> None:
     with exit_on_error():
         db, _ = _ready()
         rows = service.list_collections(db, LOCAL_OPERATOR)
-    table = Table("samling", "titel", "tekststykker", "roller")
-    for row in rows:
-        table.add_row(row.name, row.title, str(row.chunks), ", ".join(row.roles))
-    console.print(table)
+    print_table(
+        ("samling", "titel", "tekststykker", "roller"),
+        [(row.name, row.title, row.chunks, ", ".join(row.roles)) for row in rows],
+    )
 
 
 @app.command()
@@ -134,10 +133,7 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(figures))
         return
-    table = Table("mål", "værdi")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    console.print(table)
+    print_table(("mål", "værdi"), figures.items())
 
 
 @app.command()
@@ -146,7 +142,7 @@ def gaps() -> None:
     with exit_on_error():
         db, _ = open_cli_database()
         rows = service.content_gaps(db, LOCAL_OPERATOR)
-    table = Table("gange", "senest", "årsag", "spørgsmål")
-    for gap in rows:
-        table.add_row(str(gap.times), gap.last_asked[:16], gap.reason, gap.question)
-    console.print(table)
+    print_table(
+        ("gange", "senest", "årsag", "spørgsmål"),
+        [(gap.times, gap.last_asked[:16], gap.reason, gap.question) for gap in rows],
+    )

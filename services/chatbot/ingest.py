@@ -153,7 +153,7 @@ def _law_title(title: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _citation_suffix(data: dict, source: str) -> str:
+def _citation_suffix(data: dict) -> str:
     """'LBK nr. 282 af 17/03/2025' from the document's id, kind and date."""
     kind = next((k for k in _DOC_KINDS if str(data.get("short_name", "")).startswith(k)), "")
     number = str(data.get("id", "")).partition(":")[2]
@@ -195,7 +195,7 @@ def load_retsinformation_json(path: Path, source: str) -> SourceDocument:
         title=_law_title(str(data.get("title", source))),
         url=re.sub(r"/xml$", "", str(data.get("url", ""))),
         kind="law",
-        citation_suffix=_citation_suffix(data, source),
+        citation_suffix=_citation_suffix(data),
         provisions=provisions,
         checksum=_checksum(data_bytes),
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from services.common.config import Settings, get_settings
 from services.common.db import Database, open_database
@@ -43,3 +44,11 @@ def progress_bar() -> Progress:
         console=err_console,
         transient=False,
     )
+
+
+def print_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """``rows`` under ``columns`` as a table on the terminal, every cell shown as text."""
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)

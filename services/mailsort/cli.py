@@ -12,7 +12,7 @@ from rich.table import Table
 
 from services.common.auth import LOCAL_OPERATOR
 from services.common.config import get_settings
-from services.common.console import console, exit_on_error, open_cli_database, progress_bar
+from services.common.console import console, exit_on_error, open_cli_database, print_table, progress_bar
 from services.common.errors import InvalidInput, NotFound
 from services.mailsort import service
 
@@ -98,17 +98,20 @@ def models() -> None:
     with exit_on_error():
         db, _ = open_cli_database()
         rows = service.list_models(db)
-    table = Table("version", "aktiv", "trænet på", "rettelser", "macro-F1", "note")
-    for row in rows:
-        table.add_row(
-            row.version,
-            "✔" if row.active else "",
-            str(row.trained_on),
-            str(row.corrections),
-            str(row.metrics.get("macro_f1", "")),
-            row.note,
-        )
-    console.print(table)
+    print_table(
+        ("version", "aktiv", "trænet på", "rettelser", "macro-F1", "note"),
+        [
+            (
+                row.version,
+                "✔" if row.active else "",
+                row.trained_on,
+                row.corrections,
+                row.metrics.get("macro_f1", ""),
+                row.note,
+            )
+            for row in rows
+        ],
+    )
 
 
 @app.command()
@@ -152,18 +155,20 @@ def drift() -> None:
     with exit_on_error():
         db, _ = open_cli_database()
         weeks = service.drift_report(db)
-    table = Table("uge", "mails", "gns. sikkerhed", "automatisk", "rettet", "største køer")
-    for week in weeks:
-        top = ", ".join(f"{q} {n}" for q, n in list(week["queues"].items())[:3])
-        table.add_row(
-            week["week"],
-            str(week["mails"]),
-            f"{week['mean_confidence']:.2f}",
-            f"{week['auto_share']:.0%}",
-            str(week["corrected"]),
-            top,
-        )
-    console.print(table)
+    print_table(
+        ("uge", "mails", "gns. sikkerhed", "automatisk", "rettet", "største køer"),
+        [
+            (
+                week["week"],
+                week["mails"],
+                f"{week['mean_confidence']:.2f}",
+                f"{week['auto_share']:.0%}",
+                week["corrected"],
+                ", ".join(f"{q} {n}" for q, n in list(week["queues"].items())[:3]),
+            )
+            for week in weeks
+        ],
+    )
 
 
 @app.command()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from credentials import bearer
 from fastapi.testclient import TestClient
 
-from chat_fixtures import bearer
 from kai_cli import run_kai
 from services.common.auth import Role
 from services.common.config import Settings, shared_data_dir

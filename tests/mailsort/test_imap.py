@@ -250,12 +250,17 @@ def test_a_broken_mail_is_recorded_as_failed_and_the_others_go_on(
     assert CPR not in caplog.text and "Ansøgning" not in caplog.text and "tilskud" not in caplog.text
 
 
+def _large_then_small(dovecot: DovecotServer, folder: str, megabytes: int) -> Router:
+    """Mail 1 with a random attachment of ``megabytes``, then a small mail 2; a fresh routing step."""
+    dovecot.append(folder, make_mail(1, attachment=os.urandom(megabytes * 1024 * 1024)))
+    dovecot.append(folder, make_mail(2))
+    return Router()
+
+
 def test_a_mail_with_a_30_mb_attachment_reaches_the_routing_step(
     dovecot: DovecotServer, folder: str, imap_settings: Settings, db: Database
 ) -> None:
-    dovecot.append(folder, make_mail(1, attachment=os.urandom(30 * 1024 * 1024)))
-    dovecot.append(folder, make_mail(2))
-    router = Router()
+    router = _large_then_small(dovecot, folder, megabytes=30)
 
     started = time.perf_counter()
     report = watch_once(db, imap_settings, router)
@@ -270,9 +275,7 @@ def test_a_mail_with_a_30_mb_attachment_reaches_the_routing_step(
 def test_a_mail_over_the_size_limit_is_not_downloaded(
     dovecot: DovecotServer, folder: str, imap_settings: Settings, db: Database
 ) -> None:
-    dovecot.append(folder, make_mail(1, attachment=os.urandom(2 * 1024 * 1024)))
-    dovecot.append(folder, make_mail(2))
-    router = Router()
+    router = _large_then_small(dovecot, folder, megabytes=2)
 
     report = watch_once(db, imap_settings.model_copy(update={"imap_max_mail_mb": 1}), router)
 

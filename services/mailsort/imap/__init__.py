@@ -30,7 +30,6 @@ from services.mailsort.imap.watcher import (
     RouteStep,
     WatchReport,
     backoff_seconds,
-    poll_folder,
     watch,
     watch_once,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "check_settings",
     "connect",
     "encode_folder_name",
-    "poll_folder",
     "watch",
     "watch_once",
 ]

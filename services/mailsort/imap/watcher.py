@@ -196,40 +196,6 @@ def _batches(uids: list[int], size: int) -> Iterator[list[int]]:
         yield uids[start : start + size]
 
 
-def poll_folder(
-    conn: imaplib.IMAP4,
-    db: Database,
-    settings: Settings,
-    route: RouteStep,
-    *,
-    limit: int | None = None,
-    stop: threading.Event | None = None,
-) -> WatchReport:
-    """Handle the new mails of the configured folder over an open connection (see ``watch_once``)."""
-    mailbox = Mailbox.from_settings(settings)
-    uidvalidity = select_folder(conn, mailbox.folder)
-    state, changed = folder_state(db, mailbox, uidvalidity)
-    if changed:
-        log.warning("imap %s: UIDVALIDITY is now %d; re-scanning by Message-ID", mailbox.folder, uidvalidity)
-    report = WatchReport(mailbox.folder, uidvalidity, uidvalidity_changed=changed)
-    uids = search_new_uids(conn, state.last_uid)
-    max_bytes = settings.imap_max_mail_mb * 1024 * 1024
-    poll = _Poll(conn, db, route, mailbox, state, max_bytes, settings.resolved_storage_dir)
-    done = 0
-    for batch in _batches(uids, HEADER_BATCH):
-        headers = fetch_headers(conn, batch)
-        for uid in batch:
-            if (limit is not None and len(report.handled) >= limit) or (stop is not None and stop.is_set()):
-                report.remaining = len(uids) - done
-                return report
-            done += 1
-            header = headers.get(uid)
-            handled = _handle(poll, header) if header is not None else None
-            if handled is not None:
-                report.handled.append(handled)
-    return report
-
-
 def watch_once(
     db: Database,
     settings: Settings,
@@ -245,7 +211,32 @@ def watch_once(
     """
     conn = connect(settings)
     try:
-        return poll_folder(conn, db, settings, route, limit=limit, stop=stop)
+        mailbox = Mailbox.from_settings(settings)
+        uidvalidity = select_folder(conn, mailbox.folder)
+        state, changed = folder_state(db, mailbox, uidvalidity)
+        if changed:
+            log.warning(
+                "imap %s: UIDVALIDITY is now %d; re-scanning by Message-ID", mailbox.folder, uidvalidity
+            )
+        report = WatchReport(mailbox.folder, uidvalidity, uidvalidity_changed=changed)
+        uids = search_new_uids(conn, state.last_uid)
+        max_bytes = settings.imap_max_mail_mb * 1024 * 1024
+        poll = _Poll(conn, db, route, mailbox, state, max_bytes, settings.resolved_storage_dir)
+        done = 0
+        for batch in _batches(uids, HEADER_BATCH):
+            headers = fetch_headers(conn, batch)
+            for uid in batch:
+                if (limit is not None and len(report.handled) >= limit) or (
+                    stop is not None and stop.is_set()
+                ):
+                    report.remaining = len(uids) - done
+                    return report
+                done += 1
+                header = headers.get(uid)
+                handled = _handle(poll, header) if header is not None else None
+                if handled is not None:
+                    report.handled.append(handled)
+        return report
     finally:
         close(conn)
 
