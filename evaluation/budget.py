@@ -32,10 +32,3 @@ BUDGET: tuple[BudgetYear, ...] = (
 )
 
 BUDGET_YEARS: tuple[int, ...] = tuple(b.year for b in BUDGET)
-
-
-def budget_for(year: int) -> BudgetYear:
-    for line in BUDGET:
-        if line.year == year:
-            return line
-    raise KeyError(f"Budgettet har ingen linje for {year} (kun {BUDGET_YEARS[0]}–{BUDGET_YEARS[-1]}).")

@@ -20,9 +20,7 @@ from evaluation.scorecard import (
     write_scorecard,
 )
 from evaluation.simulate import simulate_year
-from services.common.config import get_settings
-from services.common.console import console, exit_on_error, progress_bar
-from services.common.db import Database, open_database
+from services.common.console import console, exit_on_error, open_cli_database, progress_bar
 from services.common.errors import InvalidInput, NotFound
 
 app = typer.Typer(
@@ -36,9 +34,7 @@ def scorecard(
 ) -> None:
     """Run every service's quality benchmark on the configured datasets and write one stamped scorecard."""
     with exit_on_error():
-        settings = get_settings()
-        settings.prepare_dirs()
-        db = open_database(settings.resolved_database_url)
+        db, settings = open_cli_database()
         previous = latest_scorecard(settings)
         with progress_bar() as bar:
             task = bar.add_task("Kører kvalitetsmålinger (tale, søgning, postsortering)", total=None)
@@ -52,12 +48,6 @@ def scorecard(
     console.print(f"Gemt: {path}")
     for line in compare_scorecards(previous, card) if previous else []:
         console.print(f"[yellow]{line}[/]", highlight=False)
-
-
-def _db() -> Database:
-    settings = get_settings()
-    settings.prepare_dirs()
-    return open_database(settings.resolved_database_url)
 
 
 SimulatedOption = Annotated[
@@ -129,7 +119,7 @@ def savings(
 ) -> None:
     """Time saved per budget year, in FTE and DKK, beside the budget's targets (measured, else projected)."""
     with exit_on_error():
-        rows = savings_by_year(_db(), simulated=simulated)
+        rows = savings_by_year(open_cli_database()[0], simulated=simulated)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -166,7 +156,7 @@ def simulate(
 ) -> None:
     """Fill the ledger with a year of simulated use (marked simulated; never part of measured figures)."""
     with exit_on_error():
-        rows = simulate_year(_db(), year, seed=seed, scale=scale)
+        rows = simulate_year(open_cli_database()[0], year, seed=seed, scale=scale)
     console.print(f"{rows} simulerede rækker for {year} skrevet i forbrugsloggen.")
 
 
@@ -177,5 +167,5 @@ def report(
 ) -> None:
     """Write the savings report: a self-contained Danish HTML page and an XLSX workbook, same tables."""
     with exit_on_error():
-        html, xlsx = write_report(_db(), out, simulated=simulated)
+        html, xlsx = write_report(open_cli_database()[0], out, simulated=simulated)
     console.print(f"Rapport: {html}\nRegneark: {xlsx}")

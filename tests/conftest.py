@@ -23,11 +23,11 @@ from sqlalchemy.exc import OperationalError
 from models.registry import load_whisper
 from servers import create_database, drop_database, unavailable
 from services.common.app import create_app
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database, open_database
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = shared_data_dir()
 # `make models` prepares the bundled weights here; tests share it instead of joining 145 MB per test.
 MODEL_CACHE = REPO / "var" / "models"
 

@@ -8,24 +8,17 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress, TaskID
-from rich.table import Table
 
 from services.chatbot import service
 from services.chatbot.index import Progress as IndexProgress
 from services.common.auth import LOCAL_OPERATOR, parse_role
-from services.common.config import Settings, get_settings
-from services.common.console import console, exit_on_error, progress_bar
-from services.common.db import Database, open_database
+from services.common.config import Settings
+from services.common.console import console, exit_on_error, open_cli_database, print_table, progress_bar
+from services.common.db import Database
 
 app = typer.Typer(
     help="Spørg vejledningen: lovtekster og IT-vejledninger med kildehenvisninger.", no_args_is_help=True
 )
-
-
-def _open() -> tuple[Database, Settings]:
-    settings = get_settings()
-    settings.prepare_dirs()
-    return open_database(settings.resolved_database_url), settings
 
 
 def bar_progress(bar: Progress, task: TaskID, label: str) -> IndexProgress:
@@ -37,7 +30,7 @@ def bar_progress(bar: Progress, task: TaskID, label: str) -> IndexProgress:
 
 def _ready() -> tuple[Database, Settings]:
     """The database with the shipped collections built (the first run builds them, with a progress bar)."""
-    db, settings = _open()
+    db, settings = open_cli_database()
     if service.pending_shipped_collections(db, settings):
         with progress_bar() as bar:
             label = "Bygger de medfølgende samlinger (første gang)"
@@ -61,7 +54,7 @@ def ingest(
 ) -> None:
     """Add or replace documents in a collection; unchanged ones are skipped, the index swaps atomically."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         parsed_roles = [parse_role(r) for r in roles.split(",")] if roles else None
         with progress_bar() as bar:
             label = f"Indlæser {path.name}"
@@ -93,7 +86,7 @@ def remove(
 ) -> None:
     """Remove one document from a collection and its index."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         service.remove_document(db, settings, collection, source)
     console.print(f"Fjernet {source} fra {collection}.")
 
@@ -104,10 +97,10 @@ def collections() -> None:
     with exit_on_error():
         db, _ = _ready()
         rows = service.list_collections(db, LOCAL_OPERATOR)
-    table = Table("samling", "titel", "tekststykker", "roller")
-    for row in rows:
-        table.add_row(row.name, row.title, str(row.chunks), ", ".join(row.roles))
-    console.print(table)
+    print_table(
+        ("samling", "titel", "tekststykker", "roller"),
+        [(row.name, row.title, row.chunks, ", ".join(row.roles)) for row in rows],
+    )
 
 
 @app.command()
@@ -140,19 +133,16 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(figures))
         return
-    table = Table("mål", "værdi")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    console.print(table)
+    print_table(("mål", "værdi"), figures.items())
 
 
 @app.command()
 def gaps() -> None:
     """Questions the guidance could not answer: what the editors should add."""
     with exit_on_error():
-        db, _ = _open()
+        db, _ = open_cli_database()
         rows = service.content_gaps(db, LOCAL_OPERATOR)
-    table = Table("gange", "senest", "årsag", "spørgsmål")
-    for gap in rows:
-        table.add_row(str(gap.times), gap.last_asked[:16], gap.reason, gap.question)
-    console.print(table)
+    print_table(
+        ("gange", "senest", "årsag", "spørgsmål"),
+        [(gap.times, gap.last_asked[:16], gap.reason, gap.question) for gap in rows],
+    )

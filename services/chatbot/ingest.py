@@ -33,6 +33,7 @@ from markdown_it import MarkdownIt
 
 from services.chatbot.chunking import split_provision
 from services.chatbot.types import Provision, Section, SourceDocument
+from services.common.charsets import decode_unknown
 
 
 class IngestError(ValueError):
@@ -76,11 +77,7 @@ def _decode(data: bytes, name: str) -> str:
             raise binary from None
     if _looks_binary(data):
         raise binary
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older Danish Windows files; cp1252 is a superset of latin-1 for æøå.
-        return data.decode("cp1252", errors="replace")
+    return decode_unknown(data)[0]
 
 
 def _squash(text: str) -> str:
@@ -156,7 +153,7 @@ def _law_title(title: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _citation_suffix(data: dict, source: str) -> str:
+def _citation_suffix(data: dict) -> str:
     """'LBK nr. 282 af 17/03/2025' from the document's id, kind and date."""
     kind = next((k for k in _DOC_KINDS if str(data.get("short_name", "")).startswith(k)), "")
     number = str(data.get("id", "")).partition(":")[2]
@@ -198,7 +195,7 @@ def load_retsinformation_json(path: Path, source: str) -> SourceDocument:
         title=_law_title(str(data.get("title", source))),
         url=re.sub(r"/xml$", "", str(data.get("url", ""))),
         kind="law",
-        citation_suffix=_citation_suffix(data, source),
+        citation_suffix=_citation_suffix(data),
         provisions=provisions,
         checksum=_checksum(data_bytes),
     )

@@ -45,6 +45,7 @@ from services.chatbot.index import (
     usable_expansions,
 )
 from services.chatbot.ingest import LOADERS, QUESTIONS_FILE, IngestError, load_document, load_folder
+from services.chatbot.policy import GAP_EDITOR_ROLES
 from services.chatbot.retrieval import RetrievalConfig, embed_query, search
 from services.chatbot.types import Chunk, Expansion, SourceDocument
 from services.common import ledger
@@ -66,8 +67,6 @@ MAX_QUESTION_CHARS = 2000
 TOP_K = 5
 ANSWER_PASSAGES = 3
 _COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-# The guidance's editors: they see the content gaps (the questions it did not answer).
-GAP_EDITOR_ROLES = frozenset({Role.ADMIN, Role.LEDELSE})
 
 
 # --- collections and ingest -----------------------------------------------------------------------------

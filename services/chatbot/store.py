@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.db import Base, utcnow
-from services.common.errors import NotFound
+from services.common.errors import NotFound, get_or_not_found
 
 
 def _new_id() -> str:
@@ -89,10 +89,7 @@ def new_conversation_id() -> str:
 
 
 def get_collection(session: Session, name: str) -> ChatCollection:
-    collection = session.get(ChatCollection, name)
-    if collection is None:
-        raise NotFound(f"Samlingen '{name}' findes ikke.")
-    return collection
+    return get_or_not_found(session, ChatCollection, name, f"Samlingen '{name}' findes ikke.")
 
 
 def list_collections(session: Session) -> list[ChatCollection]:
@@ -119,10 +116,7 @@ def conversation_turns(session: Session, conversation_id: str, limit: int = 3) -
 
 
 def get_answer(session: Session, answer_id: str) -> ChatAnswer:
-    answer = session.get(ChatAnswer, answer_id)
-    if answer is None:
-        raise NotFound(f"Svaret {answer_id} findes ikke.")
-    return answer
+    return get_or_not_found(session, ChatAnswer, answer_id, f"Svaret {answer_id} findes ikke.")
 
 
 def active_expansions(session: Session, collection: str | None = None) -> list[ChatExpansion]:

@@ -105,7 +105,8 @@ def audit(
 
 
 def recent_events(db: Database, limit: int = 100, actor: str | None = None) -> list[AuditEvent]:
-    """The newest events first, optionally for one user (for an admin page or `kai audit`)."""
+    """The newest events first, optionally for one user. No command or page lists them yet: tests and an
+    operator at a Python shell read the trail here."""
     with db.session() as session:
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
         if actor is not None:

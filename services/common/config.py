@@ -217,3 +217,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own ``Settings`` and pass it in)."""
     return Settings()
+
+
+def shared_data_dir() -> Path:
+    """The data sets shared by everyone working on kai (recordings, mails, questions): ``../shared/data``
+    beside the checkout. Tests and benchmarks read them; the running service never does."""
+    return Path(__file__).resolve().parents[3] / "shared" / "data"

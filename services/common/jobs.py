@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.config import Settings
 from services.common.db import Base, Database, utcnow
-from services.common.errors import KaiError, NotFound
+from services.common.errors import KaiError, get_or_not_found
 
 log = logging.getLogger(__name__)
 
@@ -156,18 +156,13 @@ def create_job(
 
 def get_job(db: Database, job_id: str) -> Job:
     with db.session() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"Job {job_id} findes ikke.")
-        return job
+        return get_or_not_found(session, Job, job_id, f"Job {job_id} findes ikke.")
 
 
 def cancel_job(db: Database, job_id: str) -> Job:
     """Mark a queued or running job cancelled; a running handler notices at its next progress report."""
     with db.session() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"Job {job_id} findes ikke.")
+        job = get_or_not_found(session, Job, job_id, f"Job {job_id} findes ikke.")
         if job.status not in FINISHED:
             job.status = JobStatus.CANCELLED
             job.message = "Annulleret"

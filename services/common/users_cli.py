@@ -7,18 +7,10 @@ from typing import Annotated
 import typer
 
 from services.common import auth
-from services.common.config import get_settings
-from services.common.console import console, exit_on_error
-from services.common.db import Database, open_database
+from services.common.console import console, exit_on_error, open_cli_database
 
 users_app = typer.Typer(help="Brugere og roller.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API-tokens til integrationer.", no_args_is_help=True)
-
-
-def _db() -> Database:
-    settings = get_settings()
-    settings.prepare_dirs()
-    return open_database(settings.resolved_database_url)
 
 
 def _prompt_password() -> str:
@@ -40,7 +32,7 @@ def add_user(
         secret = _prompt_password() if password else None
         if secret is not None:
             auth.hash_password(secret)  # refuse a too short password before the user is created
-        db = _db()
+        db = open_cli_database()[0]
         user = auth.add_user(db, name, parsed)
         if secret is not None:
             auth.set_password(db, user.name, secret)
@@ -52,7 +44,7 @@ def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> Non
     """Set a user's web password; ends the account's wait after failed logins and logs the user out
     everywhere."""
     with exit_on_error():
-        db = _db()
+        db = open_cli_database()[0]
         auth.set_password(db, name, _prompt_password())
     console.print(f"Adgangskoden for '{name}' er ændret.")
 
@@ -61,7 +53,7 @@ def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> Non
 def unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """End the account's wait after failed logins (the next attempt is checked at once)."""
     with exit_on_error():
-        auth.unlock_user(_db(), name)
+        auth.unlock_user(open_cli_database()[0], name)
     console.print(f"'{name}' kan logge ind igen.")
 
 
@@ -69,7 +61,7 @@ def unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
 def ensure_admin() -> None:
     """Create the user 'admin' with a random password if kai has no admin yet (safe to run again)."""
     with exit_on_error():
-        password = auth.ensure_admin(_db())
+        password = auth.ensure_admin(open_cli_database()[0])
     if password is None:
         console.print("Der findes allerede en administrator.")
         return
@@ -86,7 +78,9 @@ def create_token(
 ) -> None:
     """Create an API token; the secret is printed once and cannot be shown again."""
     with exit_on_error():
-        token, secret = auth.create_token(_db(), user, auth.parse_role(role) if role else None, label)
+        token, secret = auth.create_token(
+            open_cli_database()[0], user, auth.parse_role(role) if role else None, label
+        )
     console.print(f"Token {token.id} ({token.role}) for {user}:")
     typer.echo(secret)
 
@@ -95,5 +89,5 @@ def create_token(
 def revoke_token(token_id: Annotated[int, typer.Argument(help="The token's number.")]) -> None:
     """Revoke a token; requests with it are refused from now on."""
     with exit_on_error():
-        auth.revoke_token(_db(), token_id)
+        auth.revoke_token(open_cli_database()[0], token_id)
     console.print(f"Token {token_id} er tilbagekaldt.")

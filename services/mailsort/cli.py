@@ -11,19 +11,12 @@ import typer
 from rich.table import Table
 
 from services.common.auth import LOCAL_OPERATOR
-from services.common.config import Settings, get_settings
-from services.common.console import console, exit_on_error, progress_bar
-from services.common.db import Database, open_database
+from services.common.config import get_settings
+from services.common.console import console, exit_on_error, open_cli_database, print_table, progress_bar
 from services.common.errors import InvalidInput, NotFound
 from services.mailsort import service
 
 app = typer.Typer(help="Postsortering: indgående mails til den rigtige kø.", no_args_is_help=True)
-
-
-def _open() -> tuple[Database, Settings]:
-    settings = get_settings()
-    settings.prepare_dirs()
-    return open_database(settings.resolved_database_url), settings
 
 
 def _metrics_table(metrics: dict) -> Table:
@@ -43,7 +36,7 @@ def route(
     with exit_on_error():
         if not mail_file.is_file():
             raise NotFound(f"Filen {mail_file} findes ikke.")
-        db, settings = _open()
+        db, settings = open_cli_database()
         result = service.route_raw(db, settings, mail_file.read_bytes(), source="cli")
     decision = result.contract()
     if as_json:
@@ -63,7 +56,7 @@ def train(
 ) -> None:
     """Train a new model version from labelled mail and make it active (with cross-validated figures)."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         with progress_bar() as bar:
             task = bar.add_task(f"Træner på {data.name}", total=None)
             row = service.train_from_file(db, settings, data)
@@ -91,7 +84,7 @@ def evaluate(
 def retrain() -> None:
     """Train a candidate with people's corrections; promote it only if it is not worse on a held-out split."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         report = service.retrain(db, settings)
     verdict = "forfremmet" if report.promoted else "ikke forfremmet"
     console.print(
@@ -103,26 +96,29 @@ def retrain() -> None:
 def models() -> None:
     """List model versions; the active one is marked."""
     with exit_on_error():
-        db, _ = _open()
+        db, _ = open_cli_database()
         rows = service.list_models(db)
-    table = Table("version", "aktiv", "trænet på", "rettelser", "macro-F1", "note")
-    for row in rows:
-        table.add_row(
-            row.version,
-            "✔" if row.active else "",
-            str(row.trained_on),
-            str(row.corrections),
-            str(row.metrics.get("macro_f1", "")),
-            row.note,
-        )
-    console.print(table)
+    print_table(
+        ("version", "aktiv", "trænet på", "rettelser", "macro-F1", "note"),
+        [
+            (
+                row.version,
+                "✔" if row.active else "",
+                row.trained_on,
+                row.corrections,
+                row.metrics.get("macro_f1", ""),
+                row.note,
+            )
+            for row in rows
+        ],
+    )
 
 
 @app.command()
 def restore(version: Annotated[str, typer.Argument(help="The version to make active again.")]) -> None:
     """Make an earlier model version active again."""
     with exit_on_error():
-        db, _ = _open()
+        db, _ = open_cli_database()
         service.restore_model(db, version, LOCAL_OPERATOR)
     console.print(f"Model {version} er aktiv igen.")
 
@@ -136,7 +132,7 @@ def promote(
 ) -> None:
     """Put a retrained candidate that was not promoted in use (after reading its comparison)."""
     with exit_on_error():
-        db, _ = _open()
+        db, _ = open_cli_database()
         service.promote_model(db, version, LOCAL_OPERATOR, confirm_worse=confirm_worse)
     console.print(f"Model {version} er aktiv.")
 
@@ -148,7 +144,7 @@ def correct(
 ) -> None:
     """Set a mail's queue by hand (a decision from review, or a correction of an automatic routing)."""
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         service.decide(db, settings, mail_id, queue, LOCAL_OPERATOR)
     console.print(f"Mail {mail_id} → {queue}.")
 
@@ -157,20 +153,22 @@ def correct(
 def drift() -> None:
     """How confidence, automatic share and queue mix move week by week."""
     with exit_on_error():
-        db, _ = _open()
+        db, _ = open_cli_database()
         weeks = service.drift_report(db)
-    table = Table("uge", "mails", "gns. sikkerhed", "automatisk", "rettet", "største køer")
-    for week in weeks:
-        top = ", ".join(f"{q} {n}" for q, n in list(week["queues"].items())[:3])
-        table.add_row(
-            week["week"],
-            str(week["mails"]),
-            f"{week['mean_confidence']:.2f}",
-            f"{week['auto_share']:.0%}",
-            str(week["corrected"]),
-            top,
-        )
-    console.print(table)
+    print_table(
+        ("uge", "mails", "gns. sikkerhed", "automatisk", "rettet", "største køer"),
+        [
+            (
+                week["week"],
+                week["mails"],
+                f"{week['mean_confidence']:.2f}",
+                f"{week['auto_share']:.0%}",
+                week["corrected"],
+                ", ".join(f"{q} {n}" for q, n in list(week["queues"].items())[:3]),
+            )
+            for week in weeks
+        ],
+    )
 
 
 @app.command()
@@ -182,7 +180,7 @@ def watch(
     from services.mailsort.imap import watch_once
 
     with exit_on_error():
-        db, settings = _open()
+        db, settings = open_cli_database()
         if not settings.imap_host:
             raise InvalidInput(
                 "Ingen postkasse sat op: angiv KAI_IMAP_HOST, KAI_IMAP_USER og KAI_IMAP_PASSWORD."

@@ -521,7 +521,7 @@ def train_router(
     queues = [str(q) for q in classes]
     thresholds = choose_thresholds(truth, predicted, confidence, queues, target_precision=target_precision)
 
-    metrics = _cv_metrics(truth, predicted, confidence, scores, fold_of, thresholds, queues, target_precision)
+    metrics = _cv_metrics(truth, predicted, confidence, fold_of, thresholds, queues, target_precision)
     metrics.update(
         folds=folds,
         temperature=temperature,
@@ -552,7 +552,6 @@ def _cv_metrics(
     truth: list[str],
     predicted: list[str],
     confidence: list[float],
-    scores: np.ndarray,
     fold_of: np.ndarray,
     thresholds: dict[str, float],
     queues: list[str],

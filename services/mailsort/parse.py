@@ -21,7 +21,6 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email import policy
 from email.errors import (
     CloseBoundaryNotFoundDefect,
@@ -41,6 +40,7 @@ from typing import Any
 
 from lxml import etree
 
+from services.common.charsets import decode_unknown
 from services.common.errors import InvalidInput
 from services.mailsort.types import Attachment, ParsedMail
 
@@ -103,24 +103,12 @@ def _codec_name(label: str) -> str | None:
         return None
 
 
-def _fallback_decode(data: bytes, *, skip: str | None = None) -> tuple[str, str]:
-    """Text and the name of the charset that worked: UTF-8, then windows-1252, then latin-1 (never fails)."""
-    for codec, name in (("utf-8", "UTF-8"), ("cp1252", "windows-1252")):
-        if codec == skip:
-            continue
-        try:
-            return data.decode(codec), name
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1", errors="replace"), "latin-1"
-
-
 def decode_text(data: bytes, declared: str | None, problems: list[str]) -> str:
     """``data`` in its declared charset, or decoded by fallback with a note in ``problems`` if that fails."""
     label = declared or "us-ascii"
     codec = _codec_name(label)
     if codec is None:
-        text, used = _fallback_decode(data)
+        text, used = decode_unknown(data)
         problems.append(f"Ukendt tegnsæt '{label}': teksten er læst som {used}.")
         return text
     if codec in _SINGLE_BYTE and not data.isascii():
@@ -139,7 +127,7 @@ def decode_text(data: bytes, declared: str | None, problems: list[str]) -> str:
     try:
         return data.decode(codec)
     except (UnicodeDecodeError, LookupError):  # LookupError: a bytes-to-bytes codec such as "base64"
-        text, used = _fallback_decode(data, skip=codec)
+        text, used = decode_unknown(data, skip=codec)
         problems.append(f"Teksten passede ikke til tegnsættet '{label}': den er læst som {used}.")
         return text
 
@@ -154,7 +142,7 @@ def _raw_header(msg: Message, name: str) -> str:
 def _redecode_header(raw: str, problems: list[str]) -> str:
     """A header the email package could only read with U+FFFD in it: 8-bit bytes or an unknown charset."""
     if any("\udc80" <= ch <= "\udcff" for ch in raw):  # undecodable bytes, kept as surrogates by the parser
-        text, _ = _fallback_decode(raw.encode("ascii", "surrogateescape"))
+        text, _ = decode_unknown(raw.encode("ascii", "surrogateescape"))
         return text
     try:
         chunks = decode_header(raw)
@@ -394,14 +382,6 @@ _NO_SUBSTANCE = frozenset(
 _MAX_SIGNATURE_LINES = 12
 _MAX_SIGNATURE_LINE_WORDS = 12
 _NAME_STOPWORDS = frozenset({"og", "and", "af", "for", "i", "til", "the", "a/s", "aps", "i/s", "gmbh"})
-
-
-@dataclass(frozen=True)
-class _Block:
-    """Part of a body: lines and whether they are a quoted earlier mail."""
-
-    lines: list[str]
-    quoted: bool
 
 
 def _fold(word: str) -> str:
@@ -722,7 +702,7 @@ def _raw_text(raw: bytes, problems: list[str]) -> str:
     data = raw[start.end() : start.end() + _RAW_BYTES] if start else b""
     if len(data) == _RAW_BYTES:  # cut at a line break, never inside a character
         data = data[: data.rfind(b"\n") + 1]
-    text, _ = _fallback_decode(data)
+    text, _ = decode_unknown(data)
     return _tidy(_bounded(text, problems))
 
 

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from services.common.auth import Principal, PrincipalDep, Role, require_roles
+from services.common.auth import Principal, PrincipalDep, require_roles
 from services.common.deps import DatabaseDep, SettingsDep
 from services.mailsort import service
+from services.mailsort.policy import CLERK_ROLES
 from services.mailsort.schemas import DecisionIn, MailIn, ModelOut, RoutedOut
 
 router = APIRouter(prefix="/api/mail", tags=["mailsort"])
-# Mail clerks' work (review, corrections, models) belongs to IT and admin.
-Clerk = Annotated[Principal, Depends(require_roles(Role.IT, Role.ADMIN))]
+Clerk = Annotated[Principal, Depends(require_roles(*CLERK_ROLES))]
 
 
 @router.post("/route", response_model=RoutedOut)

@@ -1,4 +1,5 @@
-"""Persistence of mail sorting: routed mails (with the decision and any correction) and model versions.
+"""Persistence of mail sorting: routed mails (with the decision and any correction), model versions, and
+the IMAP watcher's record of the folders and mails it met.
 
 A routed mail keeps the CPR-masked text the model saw, so that corrections can teach the next model; the
 model files themselves live under ``<data dir>/mailsort/models/``.
@@ -20,11 +21,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.db import Base, utcnow
-from services.common.errors import NotFound
+from services.common.errors import get_or_not_found
 
 
 class MailStatus:
@@ -81,6 +93,54 @@ class MailModel(Base):
     activated_at: Mapped[datetime | None] = mapped_column(nullable=True)  # last made active; None: candidate
 
 
+# --- the IMAP watcher's record (services.mailsort.imap) ---------------------------------------------
+
+
+class ImapOutcome:
+    """What the IMAP watcher did with a mail."""
+
+    ROUTED = "routed"  # the routing step put it in a queue
+    MANUAL = "manual"  # the routing step sent it to a person
+    FAILED = "failed"  # the routing step raised, or kai would not download it; it stays in the folder
+    DUPLICATE = "duplicate"  # same Message-ID (or bytes) as a mail already handled in this folder
+    PENDING = "pending"  # handed to the routing step, which has not returned (yet, or kai stopped)
+
+
+class ImapFolderState(Base):
+    """One folder incarnation: a new UIDVALIDITY is a new row, since the old UIDs then mean nothing."""
+
+    __tablename__ = "mail_imap_folders"
+    __table_args__ = (UniqueConstraint("host", "user", "folder", "uidvalidity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    host: Mapped[str] = mapped_column(String(255))
+    user: Mapped[str] = mapped_column(String(255))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)  # 32-bit unsigned on the wire
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)  # every UID up to this one is recorded
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    polled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ImapMail(Base):
+    """One mail the watcher met: what it did with it and why."""
+
+    __tablename__ = "mail_imap_mails"
+    __table_args__ = (UniqueConstraint("folder_id", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("mail_imap_folders.id"), index=True)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(300), default="")  # CPR-masked
+    dedupe_key: Mapped[str] = mapped_column(String(80), default="", index=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    outcome: Mapped[str] = mapped_column(String(32), default=ImapOutcome.PENDING, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")  # CPR-masked; empty when routed normally
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times handed to the routing step
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 def models_dir(storage_dir: Path) -> Path:
     return storage_dir / "mailsort" / "models"
 
@@ -120,10 +180,7 @@ def active_model(session: Session) -> MailModel | None:
 
 
 def get_model(session: Session, version: str) -> MailModel:
-    model = session.get(MailModel, version)
-    if model is None:
-        raise NotFound(f"Modelversionen '{version}' findes ikke.")
-    return model
+    return get_or_not_found(session, MailModel, version, f"Modelversionen '{version}' findes ikke.")
 
 
 def list_models(session: Session) -> list[MailModel]:
@@ -137,10 +194,7 @@ def newest_candidate(session: Session) -> MailModel | None:
 
 
 def get_mail(session: Session, mail_id: str) -> RoutedMail:
-    mail = session.get(RoutedMail, mail_id)
-    if mail is None:
-        raise NotFound(f"Mailen {mail_id} findes ikke.")
-    return mail
+    return get_or_not_found(session, RoutedMail, mail_id, f"Mailen {mail_id} findes ikke.")
 
 
 def mails_with_status(session: Session, status: str, limit: int = 200) -> list[RoutedMail]:

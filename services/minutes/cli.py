@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from services.common.config import get_settings
-from services.common.console import console, exit_on_error, progress_bar
-from services.common.db import open_database
+from services.common.console import console, exit_on_error, open_cli_database, progress_bar
 from services.common.errors import InvalidInput, NotFound
 from services.common.llm import LlmClient
 from services.minutes import service
@@ -62,9 +61,7 @@ def transcribe(
             num_speakers=speakers,
             diarize=diarize,
         )
-        settings = get_settings()
-        settings.prepare_dirs()
-        db = open_database(settings.resolved_database_url)
+        db, settings = open_cli_database()
         bar = progress_bar()
         task = bar.add_task(f"Behandler {audio.name}", total=100)
 

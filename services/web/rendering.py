@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from evaluation.policy import SAVINGS_ROLES
 from evaluation.report import danish_number
 from services.common import auth
 from services.common.db import Database
+from services.common.deps import DatabaseDep
 from services.common.errors import KaiError
+from services.mailsort.policy import CLERK_ROLES
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -43,8 +47,8 @@ templates.env.filters["danish_time"] = danish_time
 NAVIGATION: tuple[tuple[str, str, frozenset[auth.Role]], ...] = (
     ("/referat", "Referat", frozenset()),
     ("/vejledning", "Spørg vejledningen", frozenset()),
-    ("/post", "Postsortering", frozenset({auth.Role.IT, auth.Role.ADMIN})),
-    ("/gevinster", "Gevinster", frozenset({auth.Role.LEDELSE, auth.Role.ADMIN})),
+    ("/post", "Postsortering", CLERK_ROLES),
+    ("/gevinster", "Gevinster", SAVINGS_ROLES),
 )
 
 
@@ -88,21 +92,52 @@ def render(
     )
 
 
-def page_access(
-    request: Request, db: Database, roles: Collection[auth.Role] = ()
-) -> tuple[auth.Principal | None, Response | None]:
-    """The principal, or the response to give instead: a redirect to login or the Danish 403 page.
+class PageDenied(Exception):
+    """Not a page for this caller: ``response`` (a redirect to login, or the 403 page) is given instead."""
 
-    ``roles`` empty lets every logged-in user in.
-    """
-    principal = session_principal(request, db)
-    if principal is None:
-        target = f"/login?next={request.url.path}"
-        return None, RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-    if roles and principal.role not in roles:
-        allowed = ", ".join(sorted(role.value for role in roles))
-        denied = render(
-            request, "forbidden.html", principal, status.HTTP_403_FORBIDDEN, allowed_roles=allowed
-        )
-        return principal, denied
-    return principal, None
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class PageRoute(APIRoute):
+    """A page's route: a ``PageDenied`` raised while its dependencies are solved becomes the response."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PageDenied as denied:
+                return denied.response
+
+        return handle
+
+
+def page_router() -> APIRouter:
+    """The router every page module declares its pages on."""
+    return APIRouter(include_in_schema=False, route_class=PageRoute)
+
+
+def page_user(roles: Collection[auth.Role] = ()) -> Callable[[Request, Database], auth.Principal]:
+    """The dependency that lets the logged-in users with one of ``roles`` (empty: any role) see a page: the
+    others get a redirect to the login page, or the Danish 403 page that names the roles it needs."""
+
+    def check(request: Request, db: DatabaseDep) -> auth.Principal:
+        principal = session_principal(request, db)
+        if principal is None:
+            target = f"/login?next={request.url.path}"
+            raise PageDenied(RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER))
+        if roles and principal.role not in roles:
+            allowed = ", ".join(sorted(role.value for role in roles))
+            raise PageDenied(
+                render(request, "forbidden.html", principal, status.HTTP_403_FORBIDDEN, allowed_roles=allowed)
+            )
+        return principal
+
+    return check
+
+
+# A page for every logged-in user; a page for some roles: ``Annotated[Principal, Depends(page_user(roles))]``.
+PageUser = Annotated[auth.Principal, Depends(page_user())]

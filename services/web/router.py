@@ -17,9 +17,9 @@ from services.common.config import Settings
 from services.common.danish import danish_wait
 from services.common.deps import DatabaseDep, SettingsDep
 from services.web.pages import gevinster, post, referat, vejledning
-from services.web.rendering import STATIC_DIR, page_access, render
+from services.web.rendering import STATIC_DIR, PageRoute, PageUser, render
 
-router = APIRouter(tags=["web"], include_in_schema=False)
+router = APIRouter(tags=["web"], include_in_schema=False, route_class=PageRoute)
 for page in (referat, vejledning, post, gevinster):
     router.include_router(page.router)
 __all__ = ["STATIC_DIR", "router"]
@@ -133,8 +133,5 @@ def logout(
 
 
 @router.get("/", response_model=None)
-def front_page(request: Request, db: DatabaseDep) -> Response:
-    principal, denied = page_access(request, db)
-    if denied is not None:
-        return denied
+def front_page(request: Request, principal: PageUser) -> Response:
     return render(request, "front.html", principal)

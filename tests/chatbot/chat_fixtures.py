@@ -1,17 +1,8 @@
-"""Helpers for chatbot tests: files to ingest and API credentials."""
+"""Helpers for chatbot tests: files to ingest."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from services.common import auth
-from services.common.db import Database
-
-
-def bearer(db: Database, name: str, role: auth.Role) -> dict[str, str]:
-    auth.add_user(db, name, role)
-    _, secret = auth.create_token(db, name)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def write(path: Path, text: str) -> Path:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from credentials import bearer
 from fastapi.testclient import TestClient
 
-from chat_fixtures import bearer
 from kai_cli import run_kai
 from services.common.auth import Role
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 
-QA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qa" / "dev.jsonl"
+QA = shared_data_dir() / "qa" / "dev.jsonl"
 CONTRACT_KEYS = {"answer", "abstained", "citations"}
 CITATION_KEYS = {"source", "section", "title", "url", "score"}
 

@@ -15,14 +15,14 @@ from services.chatbot.index import has_complete_index
 from services.chatbot.service import Answer, Citation, score_answers
 from services.common.audit import AuditEvent
 from services.common.auth import LOCAL_OPERATOR, Forbidden, Principal, Role
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 from services.common.errors import InvalidInput, NotFound
 from services.common.ledger import UsageEvent
 
 CASEWORKER = Principal("sagsbehandler1", Role.SAGSBEHANDLER)
 STAFF = Principal("medarbejder1", Role.MEDARBEJDER)
-QA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "qa" / "dev.jsonl"
+QA = shared_data_dir() / "qa" / "dev.jsonl"
 
 GUIDE_PRINTER = """---
 title: Printere

@@ -17,9 +17,10 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from services.chatbot.chunking import chunk_document
 from services.chatbot.ingest import LOADERS, EmptyDocument, IngestError, load_document
 from services.chatbot.types import SourceDocument
+from services.common.config import shared_data_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_DATA = shared_data_dir()
 LAW_FILE = SHARED_DATA / "law" / "retsinformation_2025_282.json"
 OS2_DOCS = SHARED_DATA / "it_help_da" / "os2borgerpc_docs"
 

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from job_fixtures import wait_for_job
 from sqlalchemy import update
 
 from services.common.config import Settings
@@ -23,16 +24,6 @@ from services.common.jobs import (
 )
 
 
-def _wait_for(db: Database, job_id: str, statuses: tuple[str, ...], timeout: float = 10.0) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = get_job(db, job_id)
-        if job.status in statuses:
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} stayed {get_job(db, job_id).status}")
-
-
 def test_job_runs_reports_progress_and_stores_result(db: Database, settings: Settings) -> None:
     seen: list[float] = []
 
@@ -45,7 +36,7 @@ def test_job_runs_reports_progress_and_stores_result(db: Database, settings: Set
     runner = InProcessJobRunner(db, settings, {"double": handler})
     runner.start()
     job = runner.submit("double", {"n": 21})
-    done = _wait_for(db, job.id, (JobStatus.DONE,))
+    done = wait_for_job(db, job.id, (JobStatus.DONE,))
     runner.stop()
     assert done.result == {"double": 42}
     assert done.progress == 100.0
@@ -60,7 +51,7 @@ def test_failed_job_says_why(db: Database, settings: Settings) -> None:
     runner = InProcessJobRunner(db, settings, {"bad": handler})
     runner.start()
     job = runner.submit("bad", {})
-    failed = _wait_for(db, job.id, (JobStatus.FAILED,))
+    failed = wait_for_job(db, job.id, (JobStatus.FAILED,))
     runner.stop()
     assert failed.error == "Optagelsen indeholder kun stilhed."
 
@@ -93,8 +84,8 @@ def test_jobs_left_running_by_a_dead_process_are_resumed(db: Database, settings:
 
     runner = InProcessJobRunner(db, settings, {"double": lambda ctx, p: {"double": p["n"] * 2}})
     runner.start()
-    resumed = _wait_for(db, orphan.id, (JobStatus.DONE,))
-    other = _wait_for(db, queued.id, (JobStatus.DONE,))
+    resumed = wait_for_job(db, orphan.id, (JobStatus.DONE,))
+    other = wait_for_job(db, queued.id, (JobStatus.DONE,))
     runner.stop()
     assert resumed.result == {"double": 10}
     assert resumed.attempts == 2

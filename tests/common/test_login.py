@@ -23,9 +23,10 @@ from servers import running_kai
 from services.common import auth, users_cli
 from services.common.app import create_app
 from services.common.audit import AuditEvent
-from services.common.auth import Role, User
+from services.common.auth import Role, User, passwords
 from services.common.config import Settings
 from services.common.db import Database, utcnow
+from services.common.errors import InvalidInput
 from services.common.login_backoff import LoginBackoff
 
 PASSWORD = "korrekt-hest-batteri"
@@ -72,7 +73,7 @@ def test_password_is_stored_as_argon2_hash(db: Database, mette: str) -> None:
         stored = session.scalar(select(User.password_hash).where(User.name == mette))
     assert stored is not None and stored.startswith("$argon2id$")
     assert PASSWORD not in stored
-    with pytest.raises(auth.InvalidInput):
+    with pytest.raises(InvalidInput):
         auth.set_password(db, mette, "kort")
 
 
@@ -152,7 +153,7 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             checked.append(str(hash))
             return super().verify(hash, password)
 
-    monkeypatch.setattr(auth, "_hasher", CountingHasher())
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
     return checked
 
 
@@ -345,7 +346,7 @@ def test_audit_rows_for_login_failure_and_logout_hold_no_password(
 
 
 def test_ensure_admin_is_idempotent(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_cli, "_db", lambda: db)
+    monkeypatch.setattr(users_cli, "open_cli_database", lambda: (db, Settings()))
     runner = CliRunner()
     first = runner.invoke(users_cli.users_app, ["ensure-admin"])
     assert first.exit_code == 0, first.output
@@ -360,7 +361,7 @@ def test_ensure_admin_is_idempotent(db: Database, monkeypatch: pytest.MonkeyPatc
 
 
 def test_cli_adds_a_user_with_a_prompted_password(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_cli, "_db", lambda: db)
+    monkeypatch.setattr(users_cli, "open_cli_database", lambda: (db, Settings()))
     runner = CliRunner()
     result = runner.invoke(
         users_cli.users_app, ["add", "jens", "--role", "it", "--password"], input=f"{PASSWORD}\n{PASSWORD}\n"

@@ -5,24 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from credentials import bearer_for
 from fastapi.testclient import TestClient
+from test_savings import SAVINGS_KEYS
 
 from kai_cli import run_kai
 from services.common import auth
 from services.common.config import Settings
-from services.common.db import open_database
-
-SAVINGS_KEYS = [
-    "year",
-    "target_dkk",
-    "saved_dkk",
-    "saved_dkk_low",
-    "saved_dkk_high",
-    "target_fte",
-    "saved_fte",
-    "investment_dkk",
-    "net_dkk",
-]
 
 
 def test_simulate_savings_and_report_from_the_command_line(settings: Settings, tmp_path: Path) -> None:
@@ -48,12 +37,10 @@ def test_simulate_savings_and_report_from_the_command_line(settings: Settings, t
 
 
 def test_savings_api_is_for_management(client: TestClient, settings: Settings) -> None:
-    db = open_database(settings.resolved_database_url)
-    tokens = {}
-    for role in (auth.Role.LEDELSE, auth.Role.SAGSBEHANDLER):
-        auth.add_user(db, f"eval-{role.value}", role)
-        tokens[role] = {"Authorization": f"Bearer {auth.create_token(db, f'eval-{role.value}')[1]}"}
-    db.dispose()
+    tokens = {
+        role: bearer_for(settings, f"eval-{role.value}", role)
+        for role in (auth.Role.LEDELSE, auth.Role.SAGSBEHANDLER)
+    }
     assert client.get("/api/evaluation/savings", headers=tokens[auth.Role.SAGSBEHANDLER]).status_code == 403
     rows = client.get("/api/evaluation/savings", headers=tokens[auth.Role.LEDELSE]).json()
     assert [row["year"] for row in rows] == [2026, 2027, 2028, 2029]

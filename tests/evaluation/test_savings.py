@@ -95,6 +95,20 @@ JAN1 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 DEC31 = datetime(2026, 12, 31, 9, tzinfo=UTC)
 
 
+# The first keys of a year's savings row, in order: the order is part of the API and the CLI's JSON.
+SAVINGS_KEYS = [
+    "year",
+    "target_dkk",
+    "saved_dkk",
+    "saved_dkk_low",
+    "saved_dkk_high",
+    "target_fte",
+    "saved_fte",
+    "investment_dkk",
+    "net_dkk",
+]
+
+
 def write_baselines(tmp_path: Path, text: str = BASELINES_TOML) -> Path:
     path = tmp_path / "baselines.toml"
     path.write_text(text, encoding="utf-8")
@@ -237,18 +251,7 @@ def test_savings_by_year_json_keys_and_values(db: Database, baselines_path: Path
     hand_ledger(db)
     rows = savings_by_year(db, baselines_path=baselines_path)
     assert [r["year"] for r in rows] == [2026, 2027, 2028, 2029]
-    expected = [
-        "year",
-        "target_dkk",
-        "saved_dkk",
-        "saved_dkk_low",
-        "saved_dkk_high",
-        "target_fte",
-        "saved_fte",
-        "investment_dkk",
-        "net_dkk",
-    ]
-    assert list(rows[0])[: len(expected)] == expected
+    assert list(rows[0])[: len(SAVINGS_KEYS)] == SAVINGS_KEYS
     assert rows[0]["saved_dkk"] == round(_fte(158) * 525_000)
     assert rows[0]["target_dkk"] == 1_000_000 and rows[3]["target_fte"] == 4
     assert rows[0]["investment_dkk"] == 1_500_000

@@ -21,11 +21,11 @@ from evaluation.scorecard import (
     split_mail_jsonl,
     write_scorecard,
 )
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database, open_database
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = shared_data_dir()
 SHIPPED_MAIL = REPO / "services" / "mailsort" / "data" / "mail_da_dev.jsonl"
 MODEL_CACHE = REPO / "var" / "models"
 QUEUES = ("it-support", "teknik-miljoe", "dagtilbud-skole")

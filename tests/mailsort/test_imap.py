@@ -29,16 +29,16 @@ from services.common.db import Database, open_database
 from services.common.errors import ConfigurationError
 from services.mailsort import imap
 from services.mailsort.imap import (
-    ImapFolderState,
-    ImapMail,
     ImapMessageInfo,
-    Outcome,
     backoff_seconds,
     check_settings,
     encode_folder_name,
     watch,
     watch_once,
 )
+from services.mailsort.imap import protocol as imap_protocol
+from services.mailsort.imap import watcher as imap_watcher
+from services.mailsort.store import ImapFolderState, ImapMail, ImapOutcome
 
 CPR = "010203-1234"  # a valid-looking CPR number: must never reach a log
 
@@ -84,7 +84,7 @@ class Router:
         assert len(raw) == info.size
         self.sizes[info.message_id] = len(raw)
         self.routed.append(info.message_id)
-        return Outcome.MANUAL if len(raw) > 10_000_000 else Outcome.ROUTED
+        return ImapOutcome.MANUAL if len(raw) > 10_000_000 else ImapOutcome.ROUTED
 
     def times_called(self, message_id: str) -> int:
         return sum(1 for c in self.calls if c.message_id == message_id)
@@ -250,12 +250,17 @@ def test_a_broken_mail_is_recorded_as_failed_and_the_others_go_on(
     assert CPR not in caplog.text and "Ansøgning" not in caplog.text and "tilskud" not in caplog.text
 
 
+def _large_then_small(dovecot: DovecotServer, folder: str, megabytes: int) -> Router:
+    """Mail 1 with a random attachment of ``megabytes``, then a small mail 2; a fresh routing step."""
+    dovecot.append(folder, make_mail(1, attachment=os.urandom(megabytes * 1024 * 1024)))
+    dovecot.append(folder, make_mail(2))
+    return Router()
+
+
 def test_a_mail_with_a_30_mb_attachment_reaches_the_routing_step(
     dovecot: DovecotServer, folder: str, imap_settings: Settings, db: Database
 ) -> None:
-    dovecot.append(folder, make_mail(1, attachment=os.urandom(30 * 1024 * 1024)))
-    dovecot.append(folder, make_mail(2))
-    router = Router()
+    router = _large_then_small(dovecot, folder, megabytes=30)
 
     started = time.perf_counter()
     report = watch_once(db, imap_settings, router)
@@ -270,9 +275,7 @@ def test_a_mail_with_a_30_mb_attachment_reaches_the_routing_step(
 def test_a_mail_over_the_size_limit_is_not_downloaded(
     dovecot: DovecotServer, folder: str, imap_settings: Settings, db: Database
 ) -> None:
-    dovecot.append(folder, make_mail(1, attachment=os.urandom(2 * 1024 * 1024)))
-    dovecot.append(folder, make_mail(2))
-    router = Router()
+    router = _large_then_small(dovecot, folder, megabytes=2)
 
     report = watch_once(db, imap_settings.model_copy(update={"imap_max_mail_mb": 1}), router)
 
@@ -408,7 +411,7 @@ def test_watch_reconnects_after_connection_errors(
             raise ConnectionRefusedError(111, "Connection refused")
         return real_connect(settings)
 
-    monkeypatch.setattr(imap, "connect", flaky_connect)
+    monkeypatch.setattr(imap_watcher, "connect", flaky_connect)
     dovecot.append(folder, make_mail(1))
     router, stop, delays = Router(), threading.Event(), []
 
@@ -440,7 +443,7 @@ def test_with_the_real_parser_as_routing_step(
 
     def route(raw: bytes, info: ImapMessageInfo) -> str:
         ids.append((info.message_id, parse.parse_message(raw).message_id))
-        return Outcome.ROUTED
+        return ImapOutcome.ROUTED
 
     report = watch_once(db, imap_settings, route)
 
@@ -485,17 +488,19 @@ def test_backoff_is_bounded() -> None:
 
 def test_fetch_answers_with_the_uid_after_the_body_are_understood() -> None:
     data = [(b"7 (BODY[] {5}", b"hello"), b" UID 42)", (b"8 (UID 43 BODY[] {3}", b"bye"), b")"]
-    parts = list(imap._fetch_parts(data))
-    assert [(imap._UID.findall(text), literal) for text, literal in parts] == [
+    parts = list(imap_protocol._fetch_parts(data))
+    assert [(imap_protocol._UID.findall(text), literal) for text, literal in parts] == [
         ([b"42"], b"hello"),
         ([b"43"], b"bye"),
     ]
 
 
 def test_message_ids_are_read_from_folded_and_odd_headers() -> None:
-    assert imap._message_id(b"Message-Id:\r\n <a@b.dk>\r\n\r\n") == "<a@b.dk>"
-    assert imap._message_id(b"message-id: <\x80\x81@x>\r\n\r\n") == "<\x80\x81@x>"  # latin-1: never fails
-    assert imap._message_id(b"\r\n") == ""
+    assert imap_protocol._message_id(b"Message-Id:\r\n <a@b.dk>\r\n\r\n") == "<a@b.dk>"
+    assert (
+        imap_protocol._message_id(b"message-id: <\x80\x81@x>\r\n\r\n") == "<\x80\x81@x>"
+    )  # latin-1: never fails
+    assert imap_protocol._message_id(b"\r\n") == ""
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

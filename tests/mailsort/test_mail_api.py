@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from credentials import bearer_for
 from fastapi.testclient import TestClient
 
 from services.common import auth
 from services.common.config import Settings
-from services.common.db import open_database
 
 
 def _headers(settings: Settings) -> dict[auth.Role, dict[str, str]]:
-    db = open_database(settings.resolved_database_url)
-    headers = {}
-    for role in (auth.Role.MEDARBEJDER, auth.Role.IT):
-        auth.add_user(db, f"mail-{role.value}", role)
-        headers[role] = {"Authorization": f"Bearer {auth.create_token(db, f'mail-{role.value}')[1]}"}
-    db.dispose()
-    return headers
+    return {
+        role: bearer_for(settings, f"mail-{role.value}", role)
+        for role in (auth.Role.MEDARBEJDER, auth.Role.IT)
+    }
 
 
 def test_route_review_and_correct_over_http(client: TestClient, settings: Settings) -> None:

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from kai_cli import run_kai
 from services.common.audit import recent_events
 from services.common.auth import Principal, Role
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.ledger import UsageEvent
 from services.mailsort import service, store
 
-DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mail_da" / "dev.jsonl"
+DEV = shared_data_dir() / "mail_da" / "dev.jsonl"
 
 CLERK = Principal("it-medarbejder", Role.IT)
 

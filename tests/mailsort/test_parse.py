@@ -25,6 +25,7 @@ from mail_fixtures import (
     to_bytes,
     write_msg,
 )
+from services.common.config import shared_data_dir
 from services.common.errors import InvalidInput
 from services.mailsort.parse import (
     MailParseError,
@@ -35,7 +36,7 @@ from services.mailsort.parse import (
     split_body,
 )
 
-DEV_JSONL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mail_da" / "dev.jsonl"
+DEV_JSONL = shared_data_dir() / "mail_da" / "dev.jsonl"
 
 # --- split_body ---------------------------------------------------------------------------------------------
 
@@ -182,38 +183,54 @@ def test_gmail_forward_marker_with_empty_note() -> None:
     assert (quoted, signature) == ("", "")
 
 
-def test_signature_with_phone_number_and_no_closing() -> None:
-    body = "Vandet i vores hane er brunt siden i morges.\n\nKim Rask\nMobil +45 21 43 65 87"
-    assert split_body(body) == (
+# (body, sender, new text, signature): the last lines are a signature, and nothing is quoted.
+SIGNED = [
+    pytest.param(
+        "Vandet i vores hane er brunt siden i morges.\n\nKim Rask\nMobil +45 21 43 65 87",
+        "",
         "Vandet i vores hane er brunt siden i morges.",
-        "",
         "Kim Rask\nMobil +45 21 43 65 87",
-    )
-
-
-def test_bare_name_at_the_end_is_the_signature_when_the_sender_is_known() -> None:
-    body = "Nexus lukkede ned, og mit notat er væk. Kan det gendannes?\nKim"
-    assert split_body(body, sender=SENDER) == (
+        id="phone-number-and-no-closing",
+    ),
+    pytest.param(
+        "Nexus lukkede ned, og mit notat er væk. Kan det gendannes?\nKim",
+        SENDER,
         "Nexus lukkede ned, og mit notat er væk. Kan det gendannes?",
-        "",
         "Kim",
-    )
-    assert split_body(body, sender="Lone Berg <lone@example.dk>") == (body, "", "")
-
-
-def test_sign_off_at_the_end_of_the_last_sentence() -> None:
-    body = "gadelampen ud for Tjørnevej 7 har ikke lyst i 3 uger. mvh allan"
-    assert split_body(body, sender="Allan Berg <allan@example.dk>") == (
+        id="bare-name-of-the-sender",
+    ),
+    pytest.param(
+        "gadelampen ud for Tjørnevej 7 har ikke lyst i 3 uger. mvh allan",
+        "Allan Berg <allan@example.dk>",
         "gadelampen ud for Tjørnevej 7 har ikke lyst i 3 uger.",
-        "",
         "mvh allan",
-    )
-    slash = "Kan I sende mine lønsedler? /Nina, dagplejer"
-    assert split_body(slash, sender="Nina Bonde <nbo@kommune.dk>") == (
+        id="sign-off-at-the-end-of-the-last-sentence",
+    ),
+    pytest.param(
+        "Kan I sende mine lønsedler? /Nina, dagplejer",
+        "Nina Bonde <nbo@kommune.dk>",
         "Kan I sende mine lønsedler?",
-        "",
         "/Nina, dagplejer",
-    )
+        id="slash-sign-off",
+    ),
+    pytest.param(
+        "Could you confirm the payment date?\n\nThank you very much,\nOksana Melnyk",
+        "",
+        "Could you confirm the payment date?",
+        "Thank you very much,\nOksana Melnyk",
+        id="english-closing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "sender", "new", "signature"), SIGNED)
+def test_the_signature_is_split_off(body: str, sender: str, new: str, signature: str) -> None:
+    assert split_body(body, sender=sender) == (new, "", signature)
+
+
+def test_a_bare_name_is_content_when_it_is_not_the_senders() -> None:
+    body = "Nexus lukkede ned, og mit notat er væk. Kan det gendannes?\nKim"
+    assert split_body(body, sender="Lone Berg <lone@example.dk>") == (body, "", "")
 
 
 def test_dash_dash_signature_and_disclaimer() -> None:
@@ -230,15 +247,6 @@ def test_dash_dash_signature_and_disclaimer() -> None:
     assert quoted == ""
     assert signature.startswith("--\nKim Rask\nLønbogholder")
     assert signature.endswith("Enhver brug af indholdet er forbudt.")
-
-
-def test_english_closing_and_weak_thanks() -> None:
-    body = "Could you confirm the payment date?\n\nThank you very much,\nOksana Melnyk"
-    assert split_body(body) == (
-        "Could you confirm the payment date?",
-        "",
-        "Thank you very much,\nOksana Melnyk",
-    )
 
 
 def test_a_thanks_line_followed_by_the_question_is_not_a_signature() -> None:

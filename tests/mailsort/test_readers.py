@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from mail_fixtures import mail, to_bytes, write_eml, write_mbox, write_msg
+from services.common.config import shared_data_dir
 from services.common.errors import InvalidInput
 from services.mailsort.readers import read_labelled
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_DATA = shared_data_dir()
 DEV_JSONL = SHARED_DATA / "mail_da" / "dev.jsonl"
 TICKETS_CSV = SHARED_DATA / "tickets" / "tickets_de_dev.csv"
 

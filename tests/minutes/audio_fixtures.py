@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from services.common.config import shared_data_dir
+
 SAMPLE_RATE = 16000
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_DATA = shared_data_dir()
 AUDIO_DA = SHARED_DATA / "audio_da"
 SPEAKER_A_CLIPS = ("u0013002.wav",)
 SPEAKER_B_CLIPS = tuple(f"u0042{n:03d}.wav" for n in range(8, 20))

@@ -5,29 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from credentials import bearer_for
 from fastapi.testclient import TestClient
 
-from services.common import auth
 from services.common.app import create_app
 from services.common.config import Settings
-from services.common.db import open_database
-
-
-def bearer_headers(settings: Settings, name: str = "referent") -> dict[str, str]:
-    """An Authorization header for a new staff user (every role may use minutes)."""
-    settings.prepare_dirs()
-    db = open_database(settings.resolved_database_url)
-    try:
-        auth.add_user(db, name, auth.Role.MEDARBEJDER)
-        _, secret = auth.create_token(db, name, label="tests")
-    finally:
-        db.dispose()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture
 def api_headers(settings: Settings) -> dict[str, str]:
-    return bearer_headers(settings)
+    """An Authorization header for a new staff user (every role may use minutes)."""
+    return bearer_for(settings, "referent")
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ import pytest
 from models import registry
 from services.common.config import Settings
 from services.common.errors import ConfigurationError
+from services.common.stamps import sha256_file
 
 
 def test_bundled_whisper_is_joined_once_and_verified(tmp_path: Path) -> None:
     folder = registry.prepare_bundled_whisper(tmp_path)
     model_bin = folder / "model.bin"
-    assert registry._sha256(model_bin) == registry.BUNDLED_WHISPER_SHA256
+    assert sha256_file(model_bin) == registry.BUNDLED_WHISPER_SHA256
     expected = {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
     assert {p.name for p in folder.iterdir()} == expected
     stamp = model_bin.stat().st_mtime_ns

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from credentials import bearer
 from redis import Redis
 from redis.exceptions import RedisError
 
 from servers import TEST_REDIS_URL, unavailable
-from services.common import auth
 from services.common.config import Settings
 from services.common.db import Database
 
@@ -66,9 +66,7 @@ def worker_env(settings: Settings, local_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def api_headers(db: Database) -> dict[str, str]:
     """The Authorization header of a staff member's API token (every role may upload recordings)."""
-    auth.add_user(db, "referent", auth.Role.MEDARBEJDER)
-    _, secret = auth.create_token(db, "referent", label="tests")
-    return {"Authorization": f"Bearer {secret}"}
+    return bearer(db, "referent")
 
 
 StartWorker = Callable[..., subprocess.Popen[str]]

@@ -12,18 +12,19 @@ from pathlib import Path
 import pytest
 from conftest import StartWorker
 from fastapi.testclient import TestClient
+from job_fixtures import wait_for_job
 from rq.job import Job as QueuedJob
 from sqlalchemy import select
 
 from services.common.app import create_app
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
-from services.common.jobs import Job, JobStatus, get_job
+from services.common.jobs import JobStatus, get_job
 from services.common.ledger import UsageEvent
 from services.common.queue import redis_connection
 from services.minutes import store
 
-JFK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "audio_en" / "jfk.flac"
+JFK = shared_data_dir() / "audio_en" / "jfk.flac"
 JOB_TIMEOUT_S = 240.0
 
 
@@ -50,16 +51,6 @@ def _job_id(db: Database, meeting_id: str) -> str:
         job_id = store.get_meeting(session, meeting_id).job_id
     assert job_id
     return job_id
-
-
-def _wait(db: Database, job_id: str, statuses: tuple[JobStatus, ...], timeout: float = JOB_TIMEOUT_S) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = get_job(db, job_id)
-        if job.status in statuses:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} is still {get_job(db, job_id).status}: {get_job(db, job_id).message}")
 
 
 def _transcriptions(db: Database, meeting_id: str) -> list[UsageEvent]:
@@ -147,7 +138,7 @@ def test_killed_worker_job_is_retried_elsewhere_and_counted_once(
     meeting_id = _upload(api)
     job_id = _job_id(db, meeting_id)
     doomed = start_worker("worker-doomed")
-    _wait(db, job_id, (JobStatus.RUNNING,), timeout=60)
+    wait_for_job(db, job_id, (JobStatus.RUNNING,), timeout=60, poll=0.2)
     # The worker and the work-horse it forked for the job (RQ gives the horse its own session), as a power cut
     # would: nothing gets to clean up.
     for pid in (*_children(doomed.pid), doomed.pid):
@@ -158,7 +149,7 @@ def test_killed_worker_job_is_retried_elsewhere_and_counted_once(
 
     rescuer = start_worker("worker-rescuer")
     # Presumed dead after heartbeat (1 s) + 60 s, then retried by the rescuer's maintenance.
-    done = _wait(db, job_id, (JobStatus.DONE, JobStatus.FAILED))
+    done = wait_for_job(db, job_id, (JobStatus.DONE, JobStatus.FAILED), timeout=JOB_TIMEOUT_S, poll=0.2)
     assert done.status == JobStatus.DONE, done.message
     assert done.attempts == 2
     assert len(_transcriptions(db, meeting_id)) == 1

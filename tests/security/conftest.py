@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from credentials import bearer_for
 from fastapi.testclient import TestClient
 
 from security_fixtures import JFK, MODEL_CACHE, OWNER, PASSWORD, USERS, Kai
@@ -53,11 +54,6 @@ def bearer(settings: Settings) -> Callable[..., dict[str, str]]:
     """``bearer(name, role)``: a new user of the test's own kai and a bearer header with its token."""
 
     def make(name: str, role: auth.Role = auth.Role.MEDARBEJDER) -> dict[str, str]:
-        db = open_database(settings.resolved_database_url)
-        try:
-            auth.add_user(db, name, role)
-            return {"Authorization": f"Bearer {auth.create_token(db, name)[1]}"}
-        finally:
-            db.dispose()
+        return bearer_for(settings, name, role)
 
     return make

@@ -12,11 +12,11 @@ import httpx
 from fastapi.testclient import TestClient
 
 from services.common.auth import Role
-from services.common.config import Settings
+from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = shared_data_dir()
 JFK = SHARED_DATA / "audio_en" / "jfk.flac"
 DANISH_WAV = SHARED_DATA / "audio_da" / "u0013002.wav"
 MODEL_CACHE = REPO / "var" / "models"

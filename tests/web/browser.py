@@ -72,6 +72,13 @@ def save_screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def assert_accessible(page: Page, screenshot: str) -> None:
+    """No axe violation on the page as it stands; a screenshot under ``screenshot`` either way."""
+    violations = check_accessibility(page)
+    save_screenshot(page, screenshot)
+    assert not violations, describe_violations(violations)
+
+
 def new_user(live_server: LiveServer, role: Role) -> tuple[str, str]:
     """A new user and password; a fresh name, as the live server and its database are shared."""
     name, password = f"{role.value}-{secrets.token_hex(4)}", secrets.token_urlsafe(16)

@@ -6,7 +6,11 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from browser import LiveServer, check_accessibility, describe_violations, new_user, save_screenshot
+from browser import (
+    LiveServer,
+    assert_accessible,
+    new_user,
+)
 from services.common.auth import Role
 
 
@@ -14,9 +18,7 @@ def test_login_page_is_accessible(page: Page) -> None:
     page.goto("/login")
     expect(page).to_have_title(re.compile("Log ind"))
     expect(page.get_by_role("heading", name="Log ind")).to_be_visible()
-    violations = check_accessibility(page)
-    save_screenshot(page, "login")
-    assert not violations, describe_violations(violations)
+    assert_accessible(page, "login")
 
 
 def test_login_with_keyboard_only(page: Page, live_server: LiveServer) -> None:
@@ -34,9 +36,7 @@ def test_login_with_keyboard_only(page: Page, live_server: LiveServer) -> None:
     page.keyboard.press("Enter")
     # Generous: argon2 verification and the whole test suite share two cores.
     page.wait_for_url(f"{live_server.url}/", timeout=30_000)
-    violations = check_accessibility(page)
-    save_screenshot(page, "front-page")
-    assert not violations, describe_violations(violations)
+    assert_accessible(page, "front-page")
 
 
 def test_failed_login_shows_accessible_error(page: Page, live_server: LiveServer) -> None:
@@ -46,6 +46,4 @@ def test_failed_login_shows_accessible_error(page: Page, live_server: LiveServer
     page.get_by_label("Adgangskode").fill("forkert-adgangskode")
     page.get_by_role("button", name="Log ind").click()
     expect(page.get_by_role("alert")).to_be_visible()
-    violations = check_accessibility(page)
-    save_screenshot(page, "login-failed")
-    assert not violations, describe_violations(violations)
+    assert_accessible(page, "login-failed")

@@ -7,7 +7,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser import LiveServer, check_accessibility, describe_violations, log_in, save_screenshot
+from browser import (
+    LiveServer,
+    assert_accessible,
+    log_in,
+)
 from evaluation.simulate import simulate_year
 from services.common.auth import Role
 
@@ -35,9 +39,7 @@ def test_management_sees_simulated_savings(page: Page, live_server: LiveServer) 
     expect(page.get_by_role("link", name=re.compile("Excel"))).to_have_attribute(
         "href", "/gevinster/rapport.xlsx?simulated=1"
     )
-    violations = check_accessibility(page)
-    save_screenshot(page, "gevinster")
-    assert not violations, describe_violations(violations)
+    assert_accessible(page, "gevinster")
 
 
 @pytest.mark.usefixtures("simulated_data")

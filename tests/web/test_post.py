@@ -9,7 +9,11 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser import LiveServer, check_accessibility, describe_violations, log_in, save_screenshot
+from browser import (
+    LiveServer,
+    assert_accessible,
+    log_in,
+)
 from services.common.audit import recent_events
 from services.common.auth import Role
 from services.mailsort import service, store
@@ -52,12 +56,6 @@ def routed(live_server: LiveServer) -> dict[str, store.RoutedMail]:
     return {"review": review, "auto": auto}
 
 
-def _assert_accessible(page: Page, name: str) -> None:
-    violations = check_accessibility(page)
-    save_screenshot(page, name)
-    assert not violations, describe_violations(violations)
-
-
 def _row(table: Locator, mail: store.RoutedMail) -> Locator:
     return table.locator(f"tr[data-mail-id='{mail.id}']")
 
@@ -80,7 +78,7 @@ def test_clerk_routes_corrects_retrains_and_promotes(
     # The review queue: each of the model's suggestions is a button.
     review_row = _row(page.locator("table#vurdering"), review_mail)
     expect(review_row.locator("button.post-route")).to_have_count(len(review_mail.suggestions))
-    _assert_accessible(page, "post")
+    assert_accessible(page, "post")
 
     # One click sends a waiting mail to the model's second suggestion.
     choice = review_mail.suggestions[1]
@@ -114,7 +112,7 @@ def test_clerk_routes_corrects_retrains_and_promotes(
     assert {review_mail.id, auto_mail.id} <= taught
     actions = {(e.action, e.object_id) for e in recent_events(live_server.db, actor=clerk)}
     assert {("corrected", review_mail.id), ("corrected", auto_mail.id)} <= actions
-    _assert_accessible(page, "post-corrected")
+    assert_accessible(page, "post-corrected")
 
     # Retraining gives a candidate, shown beside the active model; nothing changes until it is promoted.
     active_before = page.locator("#aktiv-version").inner_text()
@@ -132,7 +130,7 @@ def test_clerk_routes_corrects_retrains_and_promotes(
     assert overview.active is not None and overview.active.version == active_before
     assert overview.candidate is not None and overview.candidate.version == candidate
     assert overview.candidate.corrections >= 2 and overview.candidate.comparison is not None
-    _assert_accessible(page, "post-candidate")
+    assert_accessible(page, "post-candidate")
 
     # Two corrections are too few to judge the candidate on: promoting it needs an explicit confirmation.
     page.get_by_role("button", name="Forfrem", exact=True).click()
@@ -152,7 +150,7 @@ def test_clerk_routes_corrects_retrains_and_promotes(
     assert ("approved", candidate) in {
         (e.action, e.object_id) for e in recent_events(live_server.db, actor=clerk)
     }
-    _assert_accessible(page, "post-promoted")
+    assert_accessible(page, "post-promoted")
 
 
 def test_clerk_discards_a_candidate(page: Page, live_server: LiveServer) -> None:
@@ -176,7 +174,7 @@ def test_clerk_discards_a_candidate(page: Page, live_server: LiveServer) -> None
     expect(page.locator("#aktiv-version")).to_have_text(active)
     assert candidate not in {m.version for m in service.list_models(live_server.db)}
     assert not model_file.exists()
-    _assert_accessible(page, "post-discarded")
+    assert_accessible(page, "post-discarded")
 
 
 def test_staff_are_forbidden(page: Page, live_server: LiveServer) -> None:
@@ -186,4 +184,4 @@ def test_staff_are_forbidden(page: Page, live_server: LiveServer) -> None:
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="Adgang nægtet")).to_be_visible()
     assert page.request.get("/post/modeller").status == 403
-    _assert_accessible(page, "post-forbidden")
+    assert_accessible(page, "post-forbidden")

@@ -11,20 +11,18 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from browser import (
-    REPO,
     LiveServer,
-    check_accessibility,
-    describe_violations,
+    assert_accessible,
     log_in,
     new_user,
-    save_screenshot,
 )
 from services.common.auth import Role
+from services.common.config import shared_data_dir
 from services.common.ledger import UsageEvent
 
 pytestmark = pytest.mark.slow
 
-JFK = REPO.parent / "shared" / "data" / "audio_en" / "jfk.flac"
+JFK = shared_data_dir() / "audio_en" / "jfk.flac"
 NEW_NAME = "John F. Kennedy"
 # Processing waits for the model to load and shares two cores with the rest of the test run.
 PROCESSING_TIMEOUT_MS = 240_000
@@ -38,12 +36,6 @@ document.addEventListener("DOMContentLoaded", () => {
     .observe(bar, { attributes: true });
 });
 """
-
-
-def _assert_accessible(page: Page, screenshot: str) -> None:
-    violations = check_accessibility(page)
-    save_screenshot(page, screenshot)
-    assert not violations, describe_violations(violations)
 
 
 def _fill_upload_form(page: Page, title: str) -> None:
@@ -68,13 +60,13 @@ def test_upload_review_approve_and_download(page: Page, live_server: LiveServer)
     page.add_init_script(RECORD_PROGRESS)
     log_in(page, live_server, Role.MEDARBEJDER, "/referat")
     expect(page.get_by_role("heading", name="Referat", level=1)).to_be_visible()
-    _assert_accessible(page, "referat-upload")
+    assert_accessible(page, "referat-upload")
 
     _fill_upload_form(page, "Tiltrædelsestale")
     page.get_by_role("button", name="Upload og behandl").click()
     expect(page.locator("#job-progress")).to_be_visible()
     expect(page.locator("#job-status")).not_to_be_empty()
-    _assert_accessible(page, "referat-progress")
+    assert_accessible(page, "referat-progress")
 
     page.wait_for_url(re.compile(r"/referat/[0-9a-f]{32}$"), timeout=PROCESSING_TIMEOUT_MS)
     meeting_id = page.url.rsplit("/", 1)[1]
@@ -86,7 +78,7 @@ def test_upload_review_approve_and_download(page: Page, live_server: LiveServer)
     segments = page.locator("#segments li.segment")
     expect(page.locator("#segments")).to_contain_text("country")
     expect(page.locator("audio#audio")).to_have_attribute("src", f"/api/minutes/meetings/{meeting_id}/audio")
-    _assert_accessible(page, "referat-review")
+    assert_accessible(page, "referat-review")
 
     # Rename the first speaker: every line of theirs shows the new name.
     speaker_input = page.locator("#speaker-form input[data-label]").first
@@ -126,7 +118,7 @@ def test_upload_review_approve_and_download(page: Page, live_server: LiveServer)
     expect(page.locator("#approved-mark")).to_contain_text("Godkendt")
     expect(page.locator("#minutes-form")).to_have_count(0)
     expect(page.locator(".minutes-pane")).to_contain_text("Talen lægges på hjemmesiden.")
-    _assert_accessible(page, "referat-approved")
+    assert_accessible(page, "referat-approved")
     review = _review_row(live_server, meeting_id)
     assert review.quality["review_seconds"] > 0
     assert review.user and review.user.startswith("medarbejder-")
@@ -143,17 +135,26 @@ def test_upload_review_approve_and_download(page: Page, live_server: LiveServer)
     expect(row.first).to_contain_text("Godkendt")
 
 
-def test_meeting_page_follows_processing_until_ready(page: Page, live_server: LiveServer) -> None:
-    log_in(page, live_server, Role.LEDELSE, "/referat")
-    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+def _csrf(page: Page) -> str:
+    """The CSRF token of the page's session, as its scripts send it."""
+    return page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+
+
+def _upload_jfk(page: Page, title: str) -> str:
+    """Upload the JFK clip through the API with the page's session and CSRF token; the new meeting's id."""
     upload = {"name": JFK.name, "mimeType": "audio/flac", "buffer": JFK.read_bytes()}
     created = page.request.post(
         "/api/minutes/meetings",
-        multipart={"file": upload, "language": "en", "title": "Fulgt møde"},
-        headers={"X-CSRF-Token": csrf},
+        multipart={"file": upload, "language": "en", "title": title},
+        headers={"X-CSRF-Token": _csrf(page)},
     )
     assert created.status == 202, created.text()
-    page.goto(f"/referat/{created.json()['id']}")
+    return created.json()["id"]
+
+
+def test_meeting_page_follows_processing_until_ready(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server, Role.LEDELSE, "/referat")
+    page.goto(f"/referat/{_upload_jfk(page, 'Fulgt møde')}")
     expect(page.locator("#job-progress")).to_be_visible()
     expect(page.locator("#segments")).to_contain_text("country", timeout=PROCESSING_TIMEOUT_MS)
     expect(page.get_by_role("heading", name="Fulgt møde", level=1)).to_be_visible()
@@ -176,9 +177,8 @@ def test_bad_upload_shows_the_api_message(page: Page, live_server: LiveServer) -
         "buffer": b"Dette er ikke lyd.\n" * 50,
     }
     # What the API itself answers for this file (with the page's session and CSRF token).
-    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
     answer = page.request.post(
-        "/api/minutes/meetings", multipart={"file": text_file}, headers={"X-CSRF-Token": csrf}
+        "/api/minutes/meetings", multipart={"file": text_file}, headers={"X-CSRF-Token": _csrf(page)}
     )
     assert answer.status == 415
     message = answer.json()["detail"]
@@ -187,22 +187,15 @@ def test_bad_upload_shows_the_api_message(page: Page, live_server: LiveServer) -
     page.get_by_role("button", name="Upload og behandl").click()
     expect(page.get_by_role("alert")).to_have_text(message)
     expect(page.locator("#job")).to_be_hidden()
-    _assert_accessible(page, "referat-upload-error")
+    assert_accessible(page, "referat-upload-error")
 
 
 def test_the_owner_shares_a_meeting_from_its_page(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, Role.MEDARBEJDER, "/referat")
     colleague, _ = new_user(live_server, Role.MEDARBEJDER)
-    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
-    upload = {"name": JFK.name, "mimeType": "audio/flac", "buffer": JFK.read_bytes()}
-    created = page.request.post(
-        "/api/minutes/meetings",
-        multipart={"file": upload, "language": "en", "title": "Delt møde"},
-        headers={"X-CSRF-Token": csrf},
-    )
-    assert created.status == 202, created.text()
-    meeting = f"/api/minutes/meetings/{created.json()['id']}"
-    page.goto(f"/referat/{created.json()['id']}")
+    meeting_id = _upload_jfk(page, "Delt møde")
+    meeting = f"/api/minutes/meetings/{meeting_id}"
+    page.goto(f"/referat/{meeting_id}")
 
     page.get_by_label("Del med brugere").fill(f" {colleague} ")
     page.get_by_label("Sagsbehandlere").check()
@@ -210,14 +203,14 @@ def test_the_owner_shares_a_meeting_from_its_page(page: Page, live_server: LiveS
     expect(page.locator("#share-status")).to_have_text("Delingen er gemt.")
     expect(page.get_by_label("Del med brugere")).to_have_value(colleague)
     assert page.request.get(f"{meeting}/access").json() == {"users": [colleague], "roles": ["sagsbehandler"]}
-    _assert_accessible(page, "referat-deling")
+    assert_accessible(page, "referat-deling")
 
     # A name kai does not know: the API's Danish message, and the sharing stays as it was.
     page.get_by_label("Del med brugere").fill("findes-ikke")
     page.get_by_role("button", name="Gem deling").click()
     expect(page.locator("#share-status")).to_have_text("Brugeren 'findes-ikke' findes ikke.")
     assert page.request.get(f"{meeting}/access").json()["users"] == [colleague]
-    assert page.request.delete(meeting, headers={"X-CSRF-Token": csrf}).status == 204
+    assert page.request.delete(meeting, headers={"X-CSRF-Token": _csrf(page)}).status == 204
 
 
 def test_unknown_meeting_is_a_danish_404(page: Page, live_server: LiveServer) -> None:

@@ -10,7 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from browser import LiveServer, check_accessibility, describe_violations, log_in, save_screenshot
+from browser import (
+    LiveServer,
+    assert_accessible,
+    log_in,
+)
 from services.chatbot import service, store
 from services.common.auth import Role
 from services.common.ledger import UsageEvent
@@ -36,12 +40,6 @@ RECORD_BUSY_STATES = """() => {
 def shipped_collections(live_server: LiveServer) -> None:
     """barnets-lov and it-help built in the live server's data dir (embeddings from the shared cache)."""
     service.ensure_shipped_collections(live_server.db, live_server.settings)
-
-
-def assert_accessible(page: Page, screenshot: str) -> None:
-    violations = check_accessibility(page)
-    save_screenshot(page, screenshot)
-    assert not violations, describe_violations(violations)
 
 
 def ask(page: Page, question: str, collection_label: str | None = None) -> dict[str, Any]:

@@ -34,7 +34,8 @@ from services.minutes.pipeline.types import (
     Word,
 )
 
-EXPORT_FORMATS = ("docx", "md", "txt", "srt", "vtt", "json")
+# In the order a person is offered them (Word first: what most meetings are shared as).
+EXPORT_FORMATS = ("docx", "txt", "md", "srt", "vtt", "json")
 
 # Subtitle limits (common broadcast practice): two lines of at most 42 characters, at most 7 seconds.
 MAX_LINE_CHARS = 42

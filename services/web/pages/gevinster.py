@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Depends, Request, Response
 from starlette.background import BackgroundTask
 
+from evaluation.policy import SAVINGS_ROLES
 from evaluation.report import SIMULATED_MARK, budget_chart, write_report
 from evaluation.savings import compute_savings, year_dicts
-from services.common import auth
+from services.common.auth import Principal
 from services.common.deps import DatabaseDep
 from services.common.files import file_response
-from services.web.rendering import page_access, render
+from services.web.rendering import page_router, page_user, render
 
-router = APIRouter(include_in_schema=False)
-SAVINGS_ROLES = frozenset({auth.Role.LEDELSE, auth.Role.ADMIN})
+router = page_router()
+Manager = Annotated[Principal, Depends(page_user(SAVINGS_ROLES))]
 
 
 @router.get("/gevinster", response_model=None)
-def savings_page(request: Request, db: DatabaseDep, simulated: bool = False) -> Response:
-    principal, denied = page_access(request, db, SAVINGS_ROLES)
-    if denied is not None:
-        return denied
+def savings_page(request: Request, db: DatabaseDep, principal: Manager, simulated: bool = False) -> Response:
     report = compute_savings(db, simulated=simulated)
     return render(
         request,
@@ -36,10 +35,7 @@ def savings_page(request: Request, db: DatabaseDep, simulated: bool = False) -> 
     )
 
 
-def _report_file(request: Request, db: DatabaseDep, simulated: bool, suffix: str) -> Response:
-    _, denied = page_access(request, db, SAVINGS_ROLES)
-    if denied is not None:
-        return denied
+def _report_file(db: DatabaseDep, simulated: bool, suffix: str) -> Response:
     tmp = tempfile.TemporaryDirectory(prefix="kai-rapport-")
     try:
         html_path, xlsx_path = write_report(db, Path(tmp.name), simulated=simulated)
@@ -56,10 +52,10 @@ def _report_file(request: Request, db: DatabaseDep, simulated: bool, suffix: str
 
 
 @router.get("/gevinster/rapport.html", response_model=None)
-def savings_report_html(request: Request, db: DatabaseDep, simulated: bool = False) -> Response:
-    return _report_file(request, db, simulated, "html")
+def savings_report_html(db: DatabaseDep, _: Manager, simulated: bool = False) -> Response:
+    return _report_file(db, simulated, "html")
 
 
 @router.get("/gevinster/rapport.xlsx", response_model=None)
-def savings_report_xlsx(request: Request, db: DatabaseDep, simulated: bool = False) -> Response:
-    return _report_file(request, db, simulated, "xlsx")
+def savings_report_xlsx(db: DatabaseDep, _: Manager, simulated: bool = False) -> Response:
+    return _report_file(db, simulated, "xlsx")

@@ -8,17 +8,19 @@ script fetches the models section again from /post/modeller, rendered by the sam
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from services.common import auth
+from fastapi import Depends, Request, Response
+
+from services.common.auth import Principal
 from services.common.deps import DatabaseDep, SettingsDep
 from services.mailsort import service
+from services.mailsort.policy import CLERK_ROLES
 from services.mailsort.store import MailStatus
-from services.web.rendering import page_access, render
+from services.web.rendering import page_router, page_user, render
 
-router = APIRouter(include_in_schema=False)
-
-CLERK_ROLES = frozenset({auth.Role.IT, auth.Role.ADMIN})
+router = page_router()
+Clerk = Annotated[Principal, Depends(page_user(CLERK_ROLES))]
 RECENT_MAILS = 50  # the newest routed mails shown; older ones are in the API and the drift report
 # What a mail's status says to a clerk; the script uses the same words after a decision.
 STATUS_LABELS = {
@@ -52,10 +54,7 @@ def _models_context(db: DatabaseDep) -> dict[str, object]:
 
 
 @router.get("/post", response_model=None)
-def mail_page(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    principal, denied = page_access(request, db, CLERK_ROLES)
-    if denied is not None:
-        return denied
+def mail_page(request: Request, db: DatabaseDep, settings: SettingsDep, principal: Clerk) -> Response:
     return render(
         request,
         "post.html",
@@ -69,9 +68,6 @@ def mail_page(request: Request, db: DatabaseDep, settings: SettingsDep) -> Respo
 
 
 @router.get("/post/modeller", response_model=None)
-def models_section(request: Request, db: DatabaseDep) -> Response:
+def models_section(request: Request, db: DatabaseDep, principal: Clerk) -> Response:
     """The models section alone, for the script to show a model action's result."""
-    principal, denied = page_access(request, db, CLERK_ROLES)
-    if denied is not None:
-        return denied
     return render(request, "post_modeller.html", principal, **_models_context(db))

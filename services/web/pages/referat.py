@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from services.common.auth import Role
 from services.common.deps import DatabaseDep, SettingsDep
@@ -16,10 +16,11 @@ from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
+from services.minutes.pipeline.export import EXPORT_FORMATS
 from services.minutes.store import Meeting
-from services.web.rendering import danish_time, page_access, render
+from services.web.rendering import PageUser, danish_time, page_router, render
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # The recording's language: Danish first, as most meetings are; "auto" lets Whisper detect it.
 LANGUAGES = (
@@ -30,14 +31,15 @@ LANGUAGES = (
     ("no", "Norsk"),
     ("de", "Tysk"),
 )
-EXPORT_FORMATS = (
-    ("docx", "Word (DOCX)"),
-    ("txt", "Tekst (TXT)"),
-    ("md", "Markdown (MD)"),
-    ("srt", "Undertekster (SRT)"),
-    ("vtt", "Undertekster (WebVTT)"),
-    ("json", "Data (JSON)"),
-)
+# What each of the minutes service's export formats is called on the page.
+FORMAT_LABELS = {
+    "docx": "Word (DOCX)",
+    "txt": "Tekst (TXT)",
+    "md": "Markdown (MD)",
+    "srt": "Undertekster (SRT)",
+    "vtt": "Undertekster (WebVTT)",
+    "json": "Data (JSON)",
+}
 # The roles a meeting can be shared with (administrators see every meeting already).
 SHARE_ROLES = (
     (Role.MEDARBEJDER.value, "Medarbejdere"),
@@ -76,11 +78,8 @@ def _meeting_row(meeting: Meeting, job: Job | None) -> dict[str, Any]:
 
 @router.get("/referat", response_model=None)
 def meetings_page(
-    request: Request, db: DatabaseDep, settings: SettingsDep, slettet: bool = False
+    request: Request, db: DatabaseDep, settings: SettingsDep, principal: PageUser, slettet: bool = False
 ) -> Response:
-    principal, denied = page_access(request, db)
-    if denied is not None:
-        return denied
     return render(
         request,
         "referat.html",
@@ -94,10 +93,7 @@ def meetings_page(
 
 
 @router.get("/referat/{meeting_id}", response_model=None)
-def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response:
-    principal, denied = page_access(request, db)
-    if denied is not None:
-        return denied
+def meeting_page(request: Request, db: DatabaseDep, principal: PageUser, meeting_id: str) -> Response:
     try:
         meeting, job = service.get_meeting(db, meeting_id, principal)
     except NotFound:
@@ -130,7 +126,7 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
         transcript=transcript,
         minutes=minutes,
         speaker_labels=labels,
-        export_formats=EXPORT_FORMATS,
+        export_formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in EXPORT_FORMATS],
         # referat.js keeps what the form does not show (times, segment ids) when it saves the minutes.
         minutes_data=minutes.to_dict(),
     )

@@ -7,34 +7,33 @@ On the gaps page an editor attaches an asked question to the § or guide that an
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
 
 from services.chatbot import service
+from services.chatbot.policy import GAP_EDITOR_ROLES
+from services.common.auth import Principal
 from services.common.deps import DatabaseDep, SettingsDep
-from services.web.rendering import danish_time, page_access, render
+from services.web.rendering import PageUser, danish_time, page_router, page_user, render
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
+Editor = Annotated[Principal, Depends(page_user(GAP_EDITOR_ROLES))]
 
 
 @router.get("/vejledning", response_model=None)
-def chat_page(request: Request, db: DatabaseDep) -> Response:
-    principal, denied = page_access(request, db)
-    if denied is not None:
-        return denied
+def chat_page(request: Request, db: DatabaseDep, principal: PageUser) -> Response:
     return render(
         request,
         "vejledning.html",
         principal,
         collections=service.list_collections(db, principal),
-        is_editor=principal.role in service.GAP_EDITOR_ROLES,
+        is_editor=principal.role in GAP_EDITOR_ROLES,
     )
 
 
 @router.get("/vejledning/huller", response_model=None)
-def gaps_page(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    principal, denied = page_access(request, db, service.GAP_EDITOR_ROLES)
-    if denied is not None:
-        return denied
+def gaps_page(request: Request, db: DatabaseDep, settings: SettingsDep, principal: Editor) -> Response:
     gaps = [
         {
             "question": gap.question,

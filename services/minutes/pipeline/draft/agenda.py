@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from services.common.charsets import decode_unknown
 from services.common.errors import InvalidInput
 from services.common.privacy import mask_cpr
 from services.minutes.pipeline.draft.cues import cues
@@ -56,13 +57,7 @@ def read_agenda_lines(raw: bytes) -> list[str]:
     """An agenda file: UTF-8 (or Windows-1252) text, one item per line; blank lines are skipped."""
     if b"\x00" in raw:
         raise InvalidInput("Dagsordenen skal være en tekstfil med ét punkt pr. linje (filen er binær).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput("Dagsordenen kan ikke læses som tekst (ukendt tegnsæt).") from exc
+    text, _ = decode_unknown(raw)
     items = [line.strip() for line in text.splitlines() if line.strip()]
     if not items:
         raise InvalidInput("Dagsordenen er tom.")

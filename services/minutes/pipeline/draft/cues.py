@@ -210,7 +210,6 @@ _CUES: dict[str, str] = {
     "negation": r"\b(?:ikke|aldrig|ingen|intet)\b",
     "modal_future": r"\b(?:skal|vil|må)\b",
 }
-CUE_NAMES = tuple(_CUES)
 _COMPILED = {name: re.compile(pattern) for name, pattern in _CUES.items()}
 
 

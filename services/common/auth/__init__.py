@@ -1,0 +1,88 @@
+"""Users, roles, passwords, web sessions and API tokens, and the FastAPI dependencies that check them.
+
+Roles are the municipality's kinds of users. A token is scoped to a role (never above its user's) and can be
+revoked; only its sha256 is stored, since tokens are long random secrets. People in a browser log in with a
+password (argon2) and get a server-side session: the cookie holds a random secret, the database its sha256, so
+logging out (or a new password) revokes it at once. Requests that change state with the session cookie must
+carry the session's CSRF token; bearer-token calls need none, as a browser never adds that header by itself.
+
+One concern a module, in the order they build on each other: ``models`` (roles, the tables, the principal),
+``passwords``, ``users`` (accounts and the login check), ``tokens``, ``sessions``, ``csrf``, ``dependencies``
+(FastAPI). This package's names below are its public face: callers write ``auth.Role``, ``auth.add_user``.
+"""
+
+from services.common.auth.csrf import CSRF_FAILED, CSRF_HEADER, SAFE_METHODS, csrf_matches, csrf_token
+from services.common.auth.dependencies import (
+    LOGIN_REQUIRED,
+    PRINCIPAL_STATE,
+    PrincipalDep,
+    authenticate_request,
+    current_principal,
+    require_roles,
+)
+from services.common.auth.models import (
+    LOCAL_OPERATOR,
+    ApiToken,
+    Principal,
+    Role,
+    User,
+    WebSession,
+    parse_role,
+)
+from services.common.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from services.common.auth.sessions import (
+    SESSION_COOKIE,
+    create_session,
+    principal_for_session,
+    revoke_session,
+)
+from services.common.auth.tokens import create_token, principal_for_token, revoke_token
+from services.common.auth.users import (
+    LOGIN_FAILED,
+    LoginAttempt,
+    add_user,
+    authenticate,
+    ensure_admin,
+    set_password,
+    unlock_user,
+)
+from services.common.errors import Forbidden, Unauthorized
+
+__all__ = [
+    "CSRF_FAILED",
+    "CSRF_HEADER",
+    "LOCAL_OPERATOR",
+    "LOGIN_FAILED",
+    "LOGIN_REQUIRED",
+    "MIN_PASSWORD_LENGTH",
+    "PRINCIPAL_STATE",
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
+    "ApiToken",
+    "Forbidden",
+    "LoginAttempt",
+    "Principal",
+    "PrincipalDep",
+    "Role",
+    "Unauthorized",
+    "User",
+    "WebSession",
+    "add_user",
+    "authenticate",
+    "authenticate_request",
+    "create_session",
+    "create_token",
+    "csrf_matches",
+    "csrf_token",
+    "current_principal",
+    "ensure_admin",
+    "hash_password",
+    "parse_role",
+    "principal_for_session",
+    "principal_for_token",
+    "require_roles",
+    "revoke_session",
+    "revoke_token",
+    "set_password",
+    "unlock_user",
+]
