@@ -315,8 +315,8 @@ def upload_recordings(settings: Settings, recording: Path, count: int) -> tuple[
     the meeting ids and how many uploads failed with a server error and were sent again."""
     from fastapi.testclient import TestClient
 
+    from services.app import create_app
     from services.common import auth
-    from services.common.app import create_app
     from services.common.db import open_database
 
     db = open_database(settings.resolved_database_url)

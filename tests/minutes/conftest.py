@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from services.app import create_app
 from services.common import auth
-from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import open_database
 

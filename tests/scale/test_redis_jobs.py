@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from rq.job import Job as QueuedJob
 from sqlalchemy import select
 
-from services.common.app import create_app
+from services.app import create_app
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.jobs import Job, JobStatus, get_job
