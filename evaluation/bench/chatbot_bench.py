@@ -35,7 +35,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from evaluation.bench._common import free_port
 from evaluation.metrics import JudgedRanking, first_hit_rank, percentile, retrieval_scores
 from models.embedders import Embedder
 from models.registry import load_embedder
@@ -278,12 +278,6 @@ def time_queries(
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def kai_server(tree: Path, data_dir: Path) -> Iterator[tuple[str, str]]:
     """``kai serve`` of the source tree ``tree`` on loopback, on a data dir set up as a fresh install
@@ -304,7 +298,7 @@ def kai_server(tree: Path, data_dir: Path) -> Iterator[tuple[str, str]]:
     run("prepare-models")
     run("users", "add", "bench", "--role", "sagsbehandler")
     [token] = re.findall(r"kai_[\w-]+", run("tokens", "create", "--user", "bench"))
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(kai), "serve", "--port", str(port)],
         env=env,

@@ -45,7 +45,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from evaluation.bench.chatbot_bench import DEV_SET, HELDOUT_SET, _free_port, read_questions
+from evaluation.bench._common import free_port
+from evaluation.bench.chatbot_bench import DEV_SET, HELDOUT_SET, read_questions
 from evaluation.bench.minutes_bench import CLIP_DIR, load_clips, write_looped_speech
 from services.common.config import Settings
 
@@ -132,7 +133,7 @@ def bench_database() -> Iterator[str]:
 def private_redis(log_dir: Path) -> Iterator[str]:
     """A Redis server of the bench's own on loopback (as .ci/services-setup.sh runs it: nothing persisted), so
     its command counters see only kai's traffic, not that of tests running beside the bench."""
-    port = _free_port()
+    port = free_port()
     command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
     with process_group(command, dict(os.environ), log_dir / "redis.log") as server:
         url = f"redis://127.0.0.1:{port}/0"
@@ -606,7 +607,7 @@ def bench_api_workers(
     settings: Settings, api_workers: int, script: Path, args: argparse.Namespace, servers: Servers
 ) -> tuple[list[LoadResult], list[str]]:
     """Load runs against ``kai serve --workers api_workers``, and the warnings and errors it logged."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [str(KAI), "serve", "--port", str(port), "--workers", str(api_workers)]
     results = []
