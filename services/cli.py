@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
-from typer.models import TyperInfo
+from typer.models import Default, TyperInfo
 
 from services import registry
 from services.common.errors import ConfigurationError
@@ -45,6 +45,8 @@ GROUPS: dict[str, Callable[[], typer.Typer]] = {
     "users": _users_app,
     "tokens": _tokens_app,
 }
+# A service group's help line is its plugin's; the other groups' apps carry their own.
+HELP = {service.name: service.help for service in registry.SERVICES}
 
 
 class LazyGroups(TyperGroup):
@@ -63,7 +65,7 @@ class LazyGroups(TyperGroup):
         if cmd_name not in self._loaded:
             # As ``add_typer`` would have built it: a sub-group, without the root's completion options.
             self._loaded[cmd_name] = typer.main.get_group_from_info(
-                TyperInfo(GROUPS[cmd_name](), name=cmd_name),
+                TyperInfo(GROUPS[cmd_name](), name=cmd_name, help=HELP.get(cmd_name, Default(None))),
                 pretty_exceptions_short=True,
                 suggest_commands=self.suggest_commands,
                 rich_markup_mode=self.rich_markup_mode,

@@ -17,9 +17,7 @@ from services.common.config import Settings, get_settings
 from services.common.console import console, exit_on_error, progress_bar
 from services.common.db import Database, open_database
 
-app = typer.Typer(
-    help="Spørg vejledningen: lovtekster og IT-vejledninger med kildehenvisninger.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)  # its help line is the plugin's (plugin.py)
 
 
 def _open() -> tuple[Database, Settings]:

@@ -17,7 +17,7 @@ from services.common.db import Database, open_database
 from services.common.errors import InvalidInput, NotFound
 from services.mailsort import service
 
-app = typer.Typer(help="Postsortering: indgående mails til den rigtige kø.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)  # its help line is the plugin's (plugin.py)
 
 
 def _open() -> tuple[Database, Settings]:
