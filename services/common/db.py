@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 7_262_001  # any constant; it names kai's migration lock on a shared PostgreSQL server
@@ -78,6 +80,10 @@ class Database:
 
 def alembic_config(connection: Connection) -> Config:
     """Alembic's configuration for kai's migrations, running on ``connection``."""
+    # Alembic is imported when a database is opened, not with every table (a third of a second for commands
+    # such as `kai minutes draft` that open none).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -107,6 +113,8 @@ def migrate(db: Database) -> None:
     Processes that start together (several API workers) migrate one after the other: a lock file for SQLite,
     a transaction-scoped advisory lock on PostgreSQL.
     """
+    from alembic import command
+
     with _sqlite_file_lock(db), db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
