@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install models run test bench lint format clean
+.PHONY: install models run test bench lint cycles format clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -44,9 +44,17 @@ bench: models
 	bash .ci/services-setup.sh
 	$(BIN)/python -m evaluation.bench.scale_bench
 
+# Style, then the architecture: import-linter's contracts in pyproject.toml (layers point down, no service
+# imports another, the kernel imports no service, nothing imports the benchmarks) and no import cycle.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python .ci/import_cycles.py
+
+# The import cycles among kai's modules (none, or `make lint` fails).
+cycles: install
+	$(BIN)/python .ci/import_cycles.py
 
 format: install
 	$(BIN)/ruff format .

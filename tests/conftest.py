@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from models.registry import load_whisper
 from servers import create_database, drop_database, unavailable
-from services.common.app import create_app
+from services.app import create_app
 from services.common.config import Settings, shared_data_dir
 from services.common.db import Database, open_database
 

@@ -37,7 +37,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from evaluation.bench._common import free_port
 from evaluation.metrics import first_hit_rank, percentile
 from models.embedders import Embedder
 from models.registry import load_embedder
@@ -215,12 +215,6 @@ def time_queries(
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def kai_server(tree: Path, data_dir: Path) -> Iterator[tuple[str, str]]:
     """``kai serve`` of the source tree ``tree`` on loopback, on a data dir set up as a fresh install
@@ -241,7 +235,7 @@ def kai_server(tree: Path, data_dir: Path) -> Iterator[tuple[str, str]]:
     run("prepare-models")
     run("users", "add", "bench", "--role", "sagsbehandler")
     [token] = re.findall(r"kai_[\w-]+", run("tokens", "create", "--user", "bench"))
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(kai), "serve", "--port", str(port)],
         env=env,

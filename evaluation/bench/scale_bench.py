@@ -45,8 +45,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from evaluation.bench.chatbot_bench import DEV_SET, HELDOUT_SET, _free_port, read_questions
+from evaluation.bench._common import CHATBOT_DEV_SET, CHATBOT_HELDOUT_SET, free_port
 from evaluation.bench.minutes_bench import CLIP_DIR, load_clips, write_looped_speech
+from services.chatbot.evaluation import read_questions
 from services.common.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +133,7 @@ def bench_database() -> Iterator[str]:
 def private_redis(log_dir: Path) -> Iterator[str]:
     """A Redis server of the bench's own on loopback (as .ci/services-setup.sh runs it: nothing persisted), so
     its command counters see only kai's traffic, not that of tests running beside the bench."""
-    port = _free_port()
+    port = free_port()
     command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
     with process_group(command, dict(os.environ), log_dir / "redis.log") as server:
         url = f"redis://127.0.0.1:{port}/0"
@@ -315,8 +316,8 @@ def upload_recordings(settings: Settings, recording: Path, count: int) -> tuple[
     the meeting ids and how many uploads failed with a server error and were sent again."""
     from fastapi.testclient import TestClient
 
+    from services.app import create_app
     from services.common import auth
-    from services.common.app import create_app
     from services.common.db import open_database
 
     db = open_database(settings.resolved_database_url)
@@ -606,7 +607,7 @@ def bench_api_workers(
     settings: Settings, api_workers: int, script: Path, args: argparse.Namespace, servers: Servers
 ) -> tuple[list[LoadResult], list[str]]:
     """Load runs against ``kai serve --workers api_workers``, and the warnings and errors it logged."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [str(KAI), "serve", "--port", str(port), "--workers", str(api_workers)]
     results = []
@@ -670,7 +671,8 @@ def bench_chat(args: argparse.Namespace, servers: Servers, scratch: Path) -> dic
         log_level="WARNING",
     )
     settings.prepare_dirs()
-    questions = [q["question"] for path in (DEV_SET, HELDOUT_SET) for q in read_questions(path)]
+    question_sets = (CHATBOT_DEV_SET, CHATBOT_HELDOUT_SET)
+    questions = [q["question"] for path in question_sets for q in read_questions(path)]
     script = scratch / "ask.lua"
     write_wrk_script(script, questions, prepare_chat_data(settings))
     results, problems = [], {}
@@ -680,7 +682,7 @@ def bench_chat(args: argparse.Namespace, servers: Servers, scratch: Path) -> dic
     one = {r.connections: r for r in results if r.api_workers == 1}
     return {
         "questions": len(questions),
-        "question_sets": [str(DEV_SET), str(HELDOUT_SET)],
+        "question_sets": [str(CHATBOT_DEV_SET), str(CHATBOT_HELDOUT_SET)],
         "load_generator": f"wrk {WRK_THREADS} thread, --timeout 60s, on the same 2 cores as the server",
         "warmup_seconds": args.warmup,
         "duration_seconds": args.duration,

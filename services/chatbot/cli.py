@@ -16,9 +16,7 @@ from services.common.config import Settings
 from services.common.console import console, exit_on_error, open_cli_database, print_table, progress_bar
 from services.common.db import Database
 
-app = typer.Typer(
-    help="Spørg vejledningen: lovtekster og IT-vejledninger med kildehenvisninger.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)  # its help line is the plugin's (plugin.py)
 
 
 def bar_progress(bar: Progress, task: TaskID, label: str) -> IndexProgress:

@@ -18,15 +18,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from services.chatbot.scores import standardized
 from services.chatbot.types import RankerModel
 
 if TYPE_CHECKING:
-    from services.chatbot.retrieval import CollectionScores
+    from services.chatbot.index import CollectionIndex
+
+
+class SearchScores(Protocol):
+    """What the ranker reads of one collection's search (``retrieval.CollectionScores`` is one); declared
+    here so the ranker does not import the retrieval that calls it."""
+
+    index: CollectionIndex
+    chunk_bm25: np.ndarray  # per chunk
+    chunk_dense: np.ndarray  # per chunk
+    question_similarity: np.ndarray  # per expansion
+    signals: dict[str, np.ndarray]  # retriever → per-unit raw score
+    fused: np.ndarray  # per unit
+
 
 CANDIDATES = 30  # units the ranker reorders (the fused search's best); recall@30 bounds what it can reach
 NEIGHBOURS = 10  # the question's nearest expansion questions, for the neighbour vote
@@ -77,7 +91,7 @@ class RankingRows:
         )
 
 
-def candidates(scores: CollectionScores, count: int = CANDIDATES) -> np.ndarray:
+def candidates(scores: SearchScores, count: int = CANDIDATES) -> np.ndarray:
     """The ``count`` best units by the fused score, best first."""
     fused = scores.fused
     count = min(count, len(fused))
@@ -93,10 +107,8 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def features(scores: CollectionScores, units: np.ndarray) -> np.ndarray:
+def features(scores: SearchScores, units: np.ndarray) -> np.ndarray:
     """``FEATURES`` of each of ``units`` (rows in their order) for this search."""
-    from services.chatbot.retrieval import standardized
-
     index = scores.index
     columns: list[np.ndarray] = []
     zs, gaps, reciprocal, top5 = [], [], [], np.zeros(len(units))
@@ -149,7 +161,7 @@ def features(scores: CollectionScores, units: np.ndarray) -> np.ndarray:
     return np.column_stack(columns).astype(np.float64)
 
 
-def ranking_rows(scores: CollectionScores, unit: tuple[str, str], group: int) -> RankingRows:
+def ranking_rows(scores: SearchScores, unit: tuple[str, str], group: int) -> RankingRows:
     """The candidates of one training search whose question was written for ``unit``; empty when the unit is
     not among the candidates (nothing to learn about the order)."""
     units = candidates(scores)
@@ -178,7 +190,7 @@ def fit(rows: RankingRows) -> RankerModel | None:
     )
 
 
-def rank(model: RankerModel, scores: CollectionScores) -> tuple[np.ndarray, np.ndarray]:
+def rank(model: RankerModel, scores: SearchScores) -> tuple[np.ndarray, np.ndarray]:
     """The candidates in the ranker's order and their scores (log-odds that each is the answering unit)."""
     if model.features != FEATURES:
         raise ValueError("the ranker was trained on other features: rebuild the index")

@@ -34,6 +34,7 @@ import numpy as np
 
 from services.chatbot import ranker
 from services.chatbot.index import CollectionIndex, analyze, compound_parts, question_key
+from services.chatbot.scores import standardized
 from services.chatbot.types import Chunk
 from services.common.errors import ConfigurationError
 
@@ -176,18 +177,6 @@ def _cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
     """``rows @ vector`` without BLAS: on a busy server its threads only add waiting to a matrix-vector
     product (1,894 × 384 at load 4 on 2 cores: 4 ms with OpenBLAS, 0.1 ms with einsum's own loop)."""
     return np.einsum("ij,j->i", rows, vector)
-
-
-def standardized(values: np.ndarray) -> np.ndarray:
-    """z-scores over the defined (finite) values: how far above this question's typical unit each unit scores,
-    in standard deviations; NaN stays NaN (a unit the retriever does not score)."""
-    defined = np.isfinite(values)
-    result = np.full(values.shape, np.nan)
-    if defined.any():
-        spread = float(values[defined].std())
-        centred = values[defined] - float(values[defined].mean())
-        result[defined] = centred / spread if spread > 0 else 0.0
-    return result
 
 
 @dataclass

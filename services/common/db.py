@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 7_262_001  # any constant; it names kai's migration lock on a shared PostgreSQL server
@@ -76,21 +78,12 @@ class Database:
         self.engine.dispose()
 
 
-def import_all_tables() -> None:
-    """Import every service's tables so they register on ``Base.metadata`` (for migrations)."""
-    import services.chatbot.store
-    import services.common.audit
-    import services.common.auth
-    import services.common.jobs
-    import services.common.ledger
-    import services.common.login_backoff
-    import services.mailsort.imap
-    import services.mailsort.store
-    import services.minutes.store  # noqa: F401
-
-
 def alembic_config(connection: Connection) -> Config:
     """Alembic's configuration for kai's migrations, running on ``connection``."""
+    # Alembic is imported when a database is opened, not with every table (a third of a second for commands
+    # such as `kai minutes draft` that open none).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -120,20 +113,17 @@ def migrate(db: Database) -> None:
     Processes that start together (several API workers) migrate one after the other: a lock file for SQLite,
     a transaction-scoped advisory lock on PostgreSQL.
     """
+    from alembic import command
+
     with _sqlite_file_lock(db), db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config = alembic_config(connection)
         tables = set(inspect(connection).get_table_names())
-        if not tables:
-            # Alembic's recipe for a new database: create the current schema at once and mark it as the
-            # newest revision (tests/common/test_migrations.py proves the migrations build the same schema).
-            import_all_tables()
-            Base.metadata.create_all(connection)
-            command.stamp(config, "head")
-            return
-        if "alembic_version" not in tables:
+        if tables and "alembic_version" not in tables:
             command.stamp(config, _revision_before_migrations(tables))
+        # A new database is built by the migrations too (as fast as creating the models' schema at once, and
+        # it needs no service's tables imported: tests/common/test_migrations.py proves the two are equal).
         command.upgrade(config, "head")
 
 

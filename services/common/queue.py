@@ -110,22 +110,26 @@ def create_job_runner(db: Database, settings: Settings, handlers: dict[str, JobH
     return InProcessJobRunner(db, settings, handlers, workers=settings.job_workers)
 
 
+# The job handlers of this worker process, set by ``run_worker`` before RQ forks a work-horse per job (the
+# horse inherits them). The composition root supplies them (``services/registry.py: job_handlers``).
+_worker_handlers: dict[str, JobHandler] | None = None
+
+
 def perform_job(job_id: str) -> str | None:
     """What an RQ work-horse runs: one kai job, configured from the worker's environment (``KAI_*``).
 
     The horse is a fresh process per job, so it opens its own database connection; ``running`` is claimable
     because RQ hands a job to a second worker only after the first one was presumed dead.
     """
-    # Imported here: the handlers import every service, which the API process does not need for enqueueing.
-    from services.common.app import job_handlers
-
+    if _worker_handlers is None:
+        raise RuntimeError("perform_job runs in a kai worker only (run_worker sets the job handlers).")
     settings = get_settings()
     db = open_database(settings.resolved_database_url)
     try:
         status = execute_job(
             db,
             settings,
-            job_handlers(),
+            _worker_handlers,
             job_id,
             threading.Event(),
             claimable=(JobStatus.QUEUED, JobStatus.RUNNING),
@@ -135,11 +139,15 @@ def perform_job(job_id: str) -> str | None:
     return status.value if status else None
 
 
-def run_worker(settings: Settings, burst: bool = False, name: str | None = None) -> None:
-    """Work on the queue until stopped (or, with ``burst``, until it is empty). A job's failure is recorded
-    on its job row, not in the worker's exit status."""
-    # Load the heavy libraries once in the parent: every forked work-horse starts with them imported.
-    import services.common.app  # noqa: F401
+def run_worker(
+    settings: Settings, handlers: dict[str, JobHandler], burst: bool = False, name: str | None = None
+) -> None:
+    """Work on the queue until stopped (or, with ``burst``, until it is empty), running jobs with
+    ``handlers``. A job's failure is recorded on its job row, not in the worker's exit status."""
+    global _worker_handlers
+    # The handlers' modules (and their heavy libraries) are imported once, here in the parent: every forked
+    # work-horse starts with them.
+    _worker_handlers = handlers
 
     connection = redis_connection(settings)
     try:

@@ -16,7 +16,7 @@ from services.common.console import console, exit_on_error, open_cli_database, p
 from services.common.errors import InvalidInput, NotFound
 from services.mailsort import service
 
-app = typer.Typer(help="Postsortering: indgående mails til den rigtige kø.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)  # its help line is the plugin's (plugin.py)
 
 
 def _metrics_table(metrics: dict) -> Table:

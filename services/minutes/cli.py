@@ -23,7 +23,7 @@ from services.minutes.pipeline.draft import (
 )
 from services.minutes.pipeline.export import minutes_markdown
 
-app = typer.Typer(help="Referater: fra mødeoptagelse til referatudkast.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)  # its help line is the plugin's (plugin.py)
 
 
 @app.command()

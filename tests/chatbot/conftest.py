@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from services.app import create_app
 from services.chatbot import service
-from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database, open_database
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from kai_cli import KAI, kai_env
 from servers import running_kai
+from services.app import create_app
 from services.common import auth, users_cli
-from services.common.app import create_app
 from services.common.audit import AuditEvent
 from services.common.auth import Role, User, passwords
 from services.common.config import Settings

@@ -20,12 +20,12 @@ from services.common.db import (
     Base,
     Database,
     alembic_config,
-    import_all_tables,
     open_database,
 )
 from services.mailsort import service as mailsort
+from services.registry import import_tables
 
-import_all_tables()
+import_tables()  # every service's tables on Base.metadata, to compare the migrations with
 
 
 def _empty(db: Database) -> None:
@@ -52,7 +52,7 @@ def test_migrations_build_exactly_the_models_schema(db: Database) -> None:
 
 
 def test_a_new_database_is_created_at_the_newest_revision(db: Database) -> None:
-    # open_database creates a new database from the models at once: it must equal the migrated one.
+    # open_database builds a new database with the migrations: it must equal the models' schema.
     assert _schema_differences(db) == []
     with db.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == _head()

@@ -21,13 +21,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import make_url
 
 from servers import drop_database, free_port, unavailable
+from services.app import create_app
 from services.chatbot import service as chat_service
 from services.chatbot import store as chat_store
-from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database, utcnow
 from services.common.jobs import Job, JobStatus
-from services.common.observability import metrics_exposition
+from services.common.observability.metrics import metrics_exposition
 from services.mailsort import service as mail_service
 from services.mailsort.store import MailStatus, RoutedMail
 from services.minutes import service as minutes_service
@@ -292,7 +292,7 @@ def test_multiprocess_mode_adds_up_every_worker_process(
     folder = tmp_path / "prometheus"
     folder.mkdir()
     count_one = (
-        "from services.common.observability import HTTP_REQUESTS; "
+        "from services.common.observability.http import HTTP_REQUESTS; "
         "HTTP_REQUESTS.labels('GET', '/api/ops-test', '200').inc()"
     )
     env = os.environ | {"PROMETHEUS_MULTIPROC_DIR": str(folder)}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluation.bench.mailsort_bench import load_dev_mails
+from mail_fixtures import dev_mails
 from services.common.errors import ConfigurationError, InvalidInput
 from services.mailsort.model import (
     NEVER_AUTO,
@@ -64,7 +64,7 @@ def test_thresholds_by_hand() -> None:
 
 @pytest.fixture(scope="module")
 def dev() -> list[LabelledMail]:
-    return [d.labelled for d in load_dev_mails()]
+    return dev_mails()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from credentials import bearer_for
 from fastapi.testclient import TestClient
 
-from services.common.app import create_app
+from services.app import create_app
 from services.common.config import Settings
 
 

@@ -200,7 +200,7 @@ def test_interrupted_transcription_is_resumed_at_start(
         )
     db.dispose()
 
-    from services.common.app import create_app
+    from services.app import create_app
 
     with TestClient(create_app(settings), headers=api_headers) as client:
         meeting = _wait_done(client, meeting_id)
@@ -288,7 +288,7 @@ def test_silent_recording_is_refused(client: TestClient, settings: Settings, tmp
 
 
 def test_oversized_upload_is_refused(settings: Settings) -> None:
-    from services.common.app import create_app
+    from services.app import create_app
 
     small = settings.model_copy(update={"max_upload_mb": 1})
     with TestClient(create_app(small)) as client:

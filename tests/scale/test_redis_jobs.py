@@ -16,7 +16,7 @@ from job_fixtures import wait_for_job
 from rq.job import Job as QueuedJob
 from sqlalchemy import select
 
-from services.common.app import create_app
+from services.app import create_app
 from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 from services.common.jobs import JobStatus, get_job

@@ -15,8 +15,8 @@ from credentials import bearer_for
 from fastapi.testclient import TestClient
 
 from security_fixtures import JFK, MODEL_CACHE, OWNER, PASSWORD, USERS, Kai
+from services.app import create_app
 from services.common import auth
-from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import open_database
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from services.app import create_app
 from services.common import auth
-from services.common.app import create_app
 from services.common.config import Settings
 from services.common.db import Database
 

@@ -13,7 +13,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from browser import CHROMIUM, CHROMIUM_ARGS, REPO, LiveServer
-from services.common.app import create_app
+from services.app import create_app
 from services.common.config import Settings
 from services.common.db import Database, open_database
 

@@ -1,4 +1,5 @@
-"""The FastAPI app factory: one app, every service's router under ``/api/<service>/``."""
+"""The FastAPI app factory (composition root): one app built from the registry's services, every service's
+router under ``/api/<service>/``, with evaluation's API and the web pages mounted beside them."""
 
 from __future__ import annotations
 
@@ -13,52 +14,27 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from evaluation import router as evaluation_router
-from services.chatbot import router as chatbot_router
-from services.common import observability
+from services import registry
 from services.common.api_docs import add_api_docs
 from services.common.config import Settings, get_settings
 from services.common.db import open_database
 from services.common.deps import DatabaseDep
 from services.common.errors import KaiError
-from services.common.jobs import JobHandler
-from services.common.middleware import (
-    MB,
-    BodyGuard,
-    BodyLimit,
-    BodyLimits,
-    SecurityHeaders,
-    error_response,
-)
+from services.common.middleware import MB, BodyGuard, BodyLimit, SecurityHeaders, error_response
+from services.common.observability.http import RequestContext
+from services.common.observability.logs import configure_logging
+from services.common.observability.metrics import metrics_exposition
+from services.common.observability.readiness import readiness
 from services.common.queue import create_job_runner
 from services.common.schemas import document_errors
-from services.mailsort import router as mailsort_router
-from services.minutes import router as minutes_router
-from services.minutes import service as minutes_service
 from services.web import router as web_router
 
 log = logging.getLogger(__name__)
 
 
-def job_handlers() -> dict[str, JobHandler]:
-    """Every kind of job kai knows, for whichever runner executes them."""
-    return {minutes_service.JOB_KIND: minutes_service.run_transcription_job}
-
-
-# JSON and forms: far more than any question, mail form or minutes draft needs.
+# JSON and forms: far more than any question, mail form or minutes draft needs; a service declares the routes
+# that take more (a recording, a raw mail) in its plugin's ``body_limits``.
 DEFAULT_BODY_LIMIT = BodyLimit(1 * MB, "Forespørgslen er større end grænsen på 1 MB.")
-
-
-def body_limits(settings: Settings) -> BodyLimits:
-    """The routes that take more than ``DEFAULT_BODY_LIMIT``: a recording (with its form fields and agenda
-    file) and a raw mail."""
-    return {
-        ("POST", "/api/minutes/meetings"): BodyLimit(
-            settings.max_upload_bytes + 1 * MB, f"Filen er større end grænsen på {settings.max_upload_mb} MB."
-        ),
-        ("POST", "/api/mail/route/raw"): BodyLimit(
-            settings.mail_max_bytes, f"Mailen er større end grænsen på {settings.mail_max_mb} MB."
-        ),
-    }
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -74,10 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        observability.configure_logging(settings)
+        configure_logging(settings)
         settings.prepare_dirs()
         db = open_database(settings.resolved_database_url)
-        runner = create_job_runner(db, settings, job_handlers())
+        runner = create_job_runner(db, settings, registry.job_handlers())
         app.state.settings, app.state.db, app.state.runner = settings, db, runner
         runner.start()
         try:
@@ -114,10 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, _validation_message(exc))
 
-    app.add_middleware(BodyGuard, limits=body_limits(settings), default=DEFAULT_BODY_LIMIT)
+    app.add_middleware(BodyGuard, limits=registry.body_limits(settings), default=DEFAULT_BODY_LIMIT)
     app.add_middleware(SecurityHeaders)  # outside the guard: its refusals carry the headers too
     # Added last, so it is outermost: every response (a refused body too) carries the request id.
-    app.add_middleware(observability.RequestContext)
+    app.add_middleware(RequestContext)
 
     # Liveness: the process answers. No dependencies, so a database outage does not restart every instance.
     @app.get("/healthz", tags=["operations"])
@@ -127,17 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /readyz and /metrics need no login: expose them to the internal network only (see README, Operations).
     @app.get("/readyz", include_in_schema=False)
     def readyz(db: DatabaseDep) -> JSONResponse:
-        report = observability.readiness(db, settings)
+        report = readiness(db, settings, registry.readiness_checks())
         return JSONResponse(report.as_json(), status_code=200 if report.ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(db: DatabaseDep) -> Response:
-        body, content_type = observability.metrics_exposition(db, settings)
+        body, content_type = metrics_exposition(db, settings, registry.metrics_collectors())
         return Response(body, media_type=content_type)
 
-    app.include_router(minutes_router.router)
-    app.include_router(chatbot_router.router)
-    app.include_router(mailsort_router.router)
+    for router in registry.routers():
+        app.include_router(router)
     app.include_router(evaluation_router.router)
     app.include_router(web_router.router)
     app.mount("/static", StaticFiles(directory=web_router.STATIC_DIR), name="static")

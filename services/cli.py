@@ -1,31 +1,84 @@
-"""The ``kai`` command: ``kai serve`` and one sub-command group per service."""
+"""The ``kai`` command (composition root): ``kai serve``, ``kai worker``, ``kai prepare-models``, and one
+sub-command group per service in the registry, plus ``evaluate``, ``users`` and ``tokens``.
+
+The groups are imported lazily: ``kai minutes draft`` imports the minutes service and nothing of the chatbot
+(scikit-learn), mail sorting or evaluation. ``kai --help`` lists them all, and so imports them all.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+from typer.models import Default, TyperInfo
 
-from evaluation.cli import app as evaluation_app
-from services.chatbot.cli import app as chatbot_app
+from services import registry
 from services.common.errors import ConfigurationError
 from services.common.privacy import install_log_masking
-from services.common.users_cli import tokens_app, users_app
-from services.mailsort.cli import app as mailsort_app
-from services.minutes.cli import app as minutes_app
+
+
+def _evaluation_app() -> typer.Typer:
+    from evaluation.cli import app
+
+    return app
+
+
+def _users_app() -> typer.Typer:
+    from services.common.users_cli import users_app
+
+    return users_app
+
+
+def _tokens_app() -> typer.Typer:
+    from services.common.users_cli import tokens_app
+
+    return tokens_app
+
+
+# name -> the function that imports and returns the group's Typer app
+GROUPS: dict[str, Callable[[], typer.Typer]] = {
+    **{service.name: service.cli for service in registry.SERVICES if service.cli is not None},
+    "evaluate": _evaluation_app,
+    "users": _users_app,
+    "tokens": _tokens_app,
+}
+# A service group's help line is its plugin's; the other groups' apps carry their own.
+HELP = {service.name: service.help for service in registry.SERVICES}
+
+
+class LazyGroups(TyperGroup):
+    """The root group: a sub-command group is imported when it is looked up, not when ``kai`` starts."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in GROUPS:
+            return super().get_command(ctx, cmd_name)
+        if cmd_name not in self._loaded:
+            # As ``add_typer`` would have built it: a sub-group, without the root's completion options.
+            self._loaded[cmd_name] = typer.main.get_group_from_info(
+                TyperInfo(GROUPS[cmd_name](), name=cmd_name, help=HELP.get(cmd_name, Default(None))),
+                pretty_exceptions_short=True,
+                suggest_commands=self.suggest_commands,
+                rich_markup_mode=self.rich_markup_mode,
+            )
+        return self._loaded[cmd_name]
+
 
 app = typer.Typer(
+    cls=LazyGroups,
     help="kai – lokale AI-værktøjer: referater, vejledning, postsortering og gevinstmåling.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(minutes_app, name="minutes")
-app.add_typer(chatbot_app, name="chatbot")
-app.add_typer(mailsort_app, name="mailsort")
-app.add_typer(evaluation_app, name="evaluate")
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
 
 
 @app.callback()
@@ -54,7 +107,7 @@ def serve(
             # Each API process would run its own in-process job runner and take over the others' jobs.
             raise ConfigurationError("--workers > 1 kræver KAI_REDIS_URL, så jobs kører i 'kai worker'.")
     uvicorn.run(
-        "services.common.app:create_app",
+        "services.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -73,7 +126,7 @@ def worker(
     """Run queued jobs from Redis (KAI_REDIS_URL) until stopped; start one or more per machine."""
     from services.common.config import get_settings
     from services.common.console import exit_on_error
-    from services.common.observability import configure_logging
+    from services.common.observability.logs import configure_logging
     from services.common.queue import run_worker
 
     settings = get_settings()
@@ -82,7 +135,7 @@ def worker(
         if not settings.redis_url:
             raise ConfigurationError("kai worker kræver KAI_REDIS_URL (redis://vært:6379/0).")
         settings.prepare_dirs()
-        run_worker(settings, burst=burst, name=name)
+        run_worker(settings, registry.job_handlers(), burst=burst, name=name)
 
 
 @app.command("prepare-models")
@@ -119,3 +172,7 @@ def prepare_models() -> None:
         bar.update(task, advance=1, description="Klar")
     collections = ", ".join(r.collection for r in built) or "ingen (fandtes)"
     console.print(f"Whisper: {path}\nSamlinger bygget nu: {collections}\nPostsorteringsmodel: {mail_model}")
+
+
+if __name__ == "__main__":
+    app()
