@@ -6,13 +6,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models.registry import load_speaker_encoder, load_whisper, whisper_languages, whisper_model_name
 from services.common import ledger
@@ -25,7 +25,7 @@ from services.common.files import format_of
 from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
 from services.common.llm import LlmClient
 from services.common.privacy import mask_cpr
-from services.minutes import store
+from services.minutes import review, store
 from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
 from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer, read_agenda_lines
 from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
@@ -552,6 +552,9 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
     minutes = masked_draft(minutes)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
+        verdicts = _verdicts(session, meeting_id)
+        if verdicts:  # item review owns the decisions and actions once it has begun (see _review_items)
+            minutes = _applied(meeting, minutes, verdicts)
         meeting.minutes = minutes.to_dict()
         audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting_id)
     return minutes
@@ -560,19 +563,32 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
 def approve_meeting(
     db: Database, meeting_id: str, actor: Principal, review_seconds: float | None = None
 ) -> store.Meeting:
-    """Store the reviewed version as final and record how much the person had to change."""
+    """Store the reviewed version as final and record how much the person had to change.
+
+    The ledger's review row carries the edit amount, the measured review time and the item counts (see
+    ``_item_counts``). Only the request that turns the meeting from unapproved to approved writes it: a
+    retried or concurrent approve finds it approved and gets 409, so a meeting is never counted twice.
+    """
     _permitted(db, meeting_id, actor, Action.APPROVED)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
-        draft_doc = minutes_text(
-            Transcript.from_dict(meeting.draft_transcript or {}),
-            MinutesDraft.from_dict(meeting.draft_minutes or {}),
-        )
+        draft_minutes = MinutesDraft.from_dict(meeting.draft_minutes or {})
+        draft_doc = minutes_text(Transcript.from_dict(meeting.draft_transcript or {}), draft_minutes)
         final_transcript, final_minutes = _working_copy(meeting)
         final_doc = minutes_text(final_transcript, final_minutes)
         distance = Levenshtein.distance(draft_doc, final_doc)
+        approved_at = utcnow()
+        # The row lock of this conditional update makes a second approve wait, then find nothing to approve.
+        claimed = session.execute(
+            update(store.Meeting)
+            .where(store.Meeting.id == meeting_id, store.Meeting.approved_at.is_(None))
+            .values(approved_at=approved_at, approved_by=actor.name)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise Conflict("Referatet er allerede godkendt.")
         meeting.final_transcript, meeting.final_minutes = meeting.transcript, meeting.minutes
-        meeting.approved_at, meeting.approved_by = utcnow(), actor.name
+        meeting.approved_at, meeting.approved_by = approved_at, actor.name
         quality: dict[str, Any] = {
             "edit_distance_chars": distance,
             "draft_chars": len(draft_doc),
@@ -581,6 +597,7 @@ def approve_meeting(
         }
         if review_seconds is not None:
             quality["review_seconds"] = round(review_seconds, 1)
+        quality.update(_item_counts(session, meeting, draft_minutes, final_minutes))
         ledger.record(
             session,
             service="minutes",
@@ -593,6 +610,193 @@ def approve_meeting(
         )
         audit(session, actor, Action.APPROVED, object_type="meeting", object_id=meeting_id)
     return meeting
+
+
+# --- item review: the reviewer's verdict on each decision and action of the draft -------------------------
+# Each verdict is applied at once to the working copy (its decisions and actions are rebuilt from the draft's
+# items and the verdicts), so the result, the exports and the approval show the reviewed minutes.
+# PUT /minutes still replaces the working copy (titles, summaries, participants); once a meeting has a
+# verdict, the decisions and actions in its body are replaced by the reviewed ones: item review owns them.
+# Without any verdict PUT /minutes sets them as before, and approval measures the review by comparing the
+# draft's items with the approved ones (``review.counts_by_comparison``). POST /approve is unchanged for its
+# callers; it adds the counts to its ledger row.
+
+
+def _verdicts(session: Any, meeting_id: str) -> list[review.Verdict]:
+    return [
+        review.Verdict(r.key, r.kind, r.section, r.segment, r.status, r.text, r.who, r.deadline)
+        for r in store.review_items(session, meeting_id)
+    ]
+
+
+def _review_items(meeting: store.Meeting, verdicts: list[review.Verdict]) -> list[review.Item]:
+    transcript, _ = _working_copy(meeting)
+    draft = MinutesDraft.from_dict(meeting.draft_minutes or meeting.minutes or {})
+    return review.reviewed_items(draft, verdicts, [segment.start for segment in transcript.segments])
+
+
+def _applied(meeting: store.Meeting, minutes: MinutesDraft, verdicts: list[review.Verdict]) -> MinutesDraft:
+    speakers = Transcript.from_dict(meeting.transcript or {}).speakers
+    return review.apply_review(minutes, _review_items(meeting, verdicts), speakers)
+
+
+def _item_counts(
+    session: Any, meeting: store.Meeting, draft: MinutesDraft, final: MinutesDraft
+) -> dict[str, Any]:
+    """The review's item counts for the ledger: ``{"decisions": {..}, "actions": {..}, "item_review": b}``."""
+    verdicts = _verdicts(session, meeting.id)
+    kinds = (review.DECISION, review.ACTION)
+    if verdicts:
+        items = _review_items(meeting, verdicts)
+        counts = {kind: review.counts_of(items, kind) for kind in kinds}
+    else:
+        counts = {kind: review.counts_by_comparison(draft, final, kind) for kind in kinds}
+    return {
+        "decisions": counts[review.DECISION].as_dict(),
+        "actions": counts[review.ACTION].as_dict(),
+        "item_review": bool(verdicts),
+    }
+
+
+@dataclass
+class ReviewState:
+    items: list[review.Item]
+    decisions: review.Counts
+    actions: review.Counts
+    approved: bool
+
+
+def get_review(db: Database, meeting_id: str, actor: Principal) -> ReviewState:
+    """Every decision and action of the draft with the reviewer's verdict, and the counts so far."""
+    meeting = _permitted(db, meeting_id, actor, Action.VIEWED)
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+        items = _review_items(meeting, _verdicts(session, meeting_id))
+    _audited(db, actor, Action.VIEWED, meeting_id)
+    return ReviewState(
+        items, review.counts_of(items, review.DECISION), review.counts_of(items, review.ACTION),
+        meeting.approved_at is not None,
+    )  # fmt: skip
+
+
+@dataclass
+class ItemChange:
+    """What a reviewer sends for one item; ``status`` is accepted, edited, removed or proposed (undo)."""
+
+    status: str
+    text: str | None = None
+    who: str | None = None
+    deadline: str | None = None
+
+
+def _clean(text: str | None, limit: int, what: str) -> str | None:
+    """A reviewer's text stripped and CPR-masked; None when empty. Over ``limit`` → 422."""
+    if text is None:
+        return None
+    cleaned = mask_cpr(text.strip())
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{what} må højst være {limit} tegn.")
+    return cleaned or None
+
+
+def _typed_fields(kind: str, change: ItemChange) -> tuple[str, str | None, str | None]:
+    text = _clean(change.text, review.MAX_TEXT_CHARS, "Teksten")
+    if text is None:
+        raise InvalidInput("Teksten må ikke være tom.")
+    who = _clean(change.who, review.MAX_WHO_CHARS, "Den ansvarlige")
+    deadline = _clean(change.deadline, review.MAX_DEADLINE_CHARS, "Fristen")
+    if kind == review.DECISION and (who or deadline):
+        raise InvalidInput("En beslutning har ingen ansvarlig eller frist; det har et handlingspunkt.")
+    return text, who, deadline
+
+
+def _store_verdict(session: Any, meeting: store.Meeting, item: review.Item, actor: Principal) -> None:
+    row = session.get(store.ReviewItem, (meeting.id, item.key))
+    if row is None:
+        row = store.ReviewItem(meeting_id=meeting.id, key=item.key, kind=item.kind, section=item.section)
+        session.add(row)
+    row.segment, row.status, row.updated_by = item.segment, item.status, actor.name
+    row.text, row.who, row.deadline = item.text, item.who, item.deadline
+    row.original_text, row.original_who, row.original_deadline = (
+        item.original_text, item.original_who, item.original_deadline,
+    )  # fmt: skip
+
+
+def _after_change(session: Any, meeting: store.Meeting, actor: Principal) -> None:
+    session.flush()
+    minutes = MinutesDraft.from_dict(meeting.minutes or {})
+    meeting.minutes = _applied(meeting, minutes, _verdicts(session, meeting.id)).to_dict()
+    audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting.id)
+
+
+def review_item(db: Database, meeting_id: str, actor: Principal, key: str, change: ItemChange) -> review.Item:
+    """Accept, edit, remove (or return to proposed) one item; the working copy follows at once."""
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        items = {item.key: item for item in _review_items(meeting, _verdicts(session, meeting_id))}
+        item = items.get(key)
+        if item is None:
+            raise NotFound(f"Punktet {key} findes ikke i referatets gennemsyn.")
+        row = session.get(store.ReviewItem, (meeting_id, key))
+        if change.status == review.ACCEPTED and item.status != review.ADDED:
+            item = replace(
+                item, status=review.ACCEPTED, text=item.original_text or item.text,
+                who=item.original_who, deadline=item.original_deadline,
+            )  # fmt: skip
+        elif change.status in (review.ACCEPTED, review.EDITED):
+            text, who, deadline = _typed_fields(item.kind, change)
+            item = replace(item, text=text, who=who, deadline=deadline)
+            item = replace(item, status=review.verdict_status(item, text, who, deadline))
+        elif change.status == review.REMOVED and item.status != review.ADDED:
+            item = replace(item, status=review.REMOVED)
+        elif change.status in (review.REMOVED, review.PROPOSED):
+            # Undo: a draft item is proposed again; an added item that is removed is gone.
+            if row is not None:
+                session.delete(row)
+            item = replace(
+                item, status=review.REMOVED if item.status == review.ADDED else review.PROPOSED,
+                text=item.original_text or item.text, who=item.original_who, deadline=item.original_deadline,
+            )  # fmt: skip
+            _after_change(session, meeting, actor)
+            return item
+        else:
+            raise InvalidInput("Status skal være 'accepted', 'edited', 'removed' eller 'proposed'.")
+        _store_verdict(session, meeting, item, actor)
+        _after_change(session, meeting, actor)
+    return item
+
+
+def add_review_item(
+    db: Database,
+    meeting_id: str,
+    actor: Principal,
+    kind: str,
+    section: int,
+    change: ItemChange,
+    segment: int | None = None,
+) -> review.Item:
+    """A decision or action the draft missed, added by the reviewer (counted as added)."""
+    if kind not in review.KIND_PREFIX:
+        raise InvalidInput("Art skal være 'decision' eller 'action'.")
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
+    text, who, deadline = _typed_fields(kind, change)
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        transcript, minutes = _working_copy(meeting)
+        if not 0 <= section < len(minutes.sections):
+            raise InvalidInput(f"Punkt {section} findes ikke; referatet har {len(minutes.sections)} punkter.")
+        if segment is not None and not 0 <= segment < len(transcript.segments):
+            raise InvalidInput(f"Segment {segment} findes ikke i transskriptionen.")
+        verdicts = _verdicts(session, meeting_id)
+        if sum(v.status == review.ADDED for v in verdicts) >= review.MAX_ADDED_ITEMS:
+            raise InvalidInput(f"Der kan højst tilføjes {review.MAX_ADDED_ITEMS} punkter til et referat.")
+        start = transcript.segments[segment].start if segment is not None else minutes.sections[section].start
+        key = f"{review.KIND_PREFIX[kind]}+{uuid.uuid4().hex[:12]}"
+        item = review.Item(key, kind, section, segment, start, review.ADDED, text, who, deadline)
+        _store_verdict(session, meeting, item, actor)
+        _after_change(session, meeting, actor)
+    return item
 
 
 def delete_meeting(
