@@ -666,13 +666,16 @@ class ReviewState:
     approved: bool
 
 
-def get_review(db: Database, meeting_id: str, actor: Principal) -> ReviewState:
-    """Every decision and action of the draft with the reviewer's verdict, and the counts so far."""
-    meeting = _permitted(db, meeting_id, actor, Action.VIEWED)
+def get_review(db: Database, meeting_id: str, actor: Principal, audited: bool = True) -> ReviewState:
+    """Every decision and action of the draft with the reviewer's verdict, and the counts so far.
+
+    ``audited`` False: the page shows it beside the result, whose read is audited already."""
+    _permitted(db, meeting_id, actor, Action.VIEWED)
     with db.session() as session:
         meeting = store.get_meeting(session, meeting_id)
         items = _review_items(meeting, _verdicts(session, meeting_id))
-    _audited(db, actor, Action.VIEWED, meeting_id)
+    if audited:
+        _audited(db, actor, Action.VIEWED, meeting_id)
     return ReviewState(
         items, review.counts_of(items, review.DECISION), review.counts_of(items, review.ACTION),
         meeting.approved_at is not None,

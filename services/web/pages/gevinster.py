@@ -33,6 +33,7 @@ def savings_page(request: Request, db: DatabaseDep, simulated: bool = False) -> 
         mark=SIMULATED_MARK,
         years=year_dicts(report),
         chart=budget_chart(report),
+        draft_quality=report.draft_quality,
     )
 
 

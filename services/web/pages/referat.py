@@ -16,6 +16,7 @@ from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
+from services.minutes.schemas import ReviewCountsOut, ReviewItemOut
 from services.minutes.store import Meeting
 from services.web.rendering import danish_time, page_access, render
 
@@ -133,4 +134,14 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
         export_formats=EXPORT_FORMATS,
         # referat.js keeps what the form does not show (times, segment ids) when it saves the minutes.
         minutes_data=minutes.to_dict(),
+        # The draft's decisions and actions with the reviewer's verdicts; referat.js shows and changes them.
+        review_data=None if approved else _review_data(service.get_review(db, meeting_id, principal, False)),
     )
+
+
+def _review_data(state: service.ReviewState) -> dict[str, Any]:
+    return {
+        "items": [ReviewItemOut.model_validate(item).model_dump() for item in state.items],
+        "decisions": ReviewCountsOut.model_validate(state.decisions).model_dump(),
+        "actions": ReviewCountsOut.model_validate(state.actions).model_dump(),
+    }
