@@ -27,7 +27,12 @@ from services.common.llm import LlmClient
 from services.common.privacy import mask_cpr
 from services.minutes import review, store
 from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
-from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer, read_agenda_lines
+from services.minutes.pipeline.draft import (
+    build_minutes_draft,
+    llm_proposer,
+    llm_summarizer,
+    read_agenda_lines,
+)
 from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
 from services.minutes.pipeline.meeting import transcribe_recording
 from services.minutes.pipeline.transcribe import TranscriptionOptions
@@ -162,14 +167,17 @@ def process_recording(
 
     if on_progress is not None:
         on_progress(95.0, "Skriver referatudkast")
-    summarizer = llm_summarizer(LlmClient(settings)) if settings.llm_url else None
+    # With KAI_LLM_URL set the model summarises and proposes items, as in `kai minutes draft`; the draft keeps
+    # a proposed item only when the segment it cites exists and bears it out.
+    client = LlmClient(settings) if settings.llm_url else None
     minutes = build_minutes_draft(
         transcript,
         title=request.title,
         meeting_date=request.meeting_date,
         participants=request.participants,
         agenda=request.agenda,
-        summarizer=summarizer,
+        summarizer=llm_summarizer(client) if client else None,
+        proposer=llm_proposer(client) if client else None,
     )
     return MeetingOutput(transcript, minutes, time.perf_counter() - started)
 
