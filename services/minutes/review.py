@@ -155,11 +155,25 @@ def apply_review(minutes: MinutesDraft, items: Sequence[Item], speakers: dict[st
         if item.status == REMOVED:
             continue
         section = sections[min(max(item.section, 0), len(sections) - 1)]
+        mark = item.status if item.status in (EDITED, ADDED) else None
         if item.kind == DECISION:
-            section.decisions.append(Decision(item.text, item.start, item.speaker, item.segment))
+            section.decisions.append(Decision(item.text, item.start, item.speaker, item.segment, mark))
         else:
             who = speakers.get(item.who, item.who) if item.who and item.status != EDITED else item.who
-            section.actions.append(_action(replace(item, who=who)))
+            section.actions.append(replace(_action(replace(item, who=who)), review=mark))
+    return replace(minutes, sections=sections)
+
+
+def without_marks(minutes: MinutesDraft) -> MinutesDraft:
+    """``minutes`` with no item marked as reviewed."""
+    sections = [
+        replace(
+            section,
+            decisions=[replace(d, review=None) for d in section.decisions],
+            actions=[replace(a, review=None) for a in section.actions],
+        )
+        for section in minutes.sections
+    ]
     return replace(minutes, sections=sections)
 
 

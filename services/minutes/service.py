@@ -561,8 +561,8 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
     with db.session() as session:
         meeting = _editable(session, meeting_id)
         verdicts = _verdicts(session, meeting_id)
-        if verdicts:  # item review owns the decisions and actions once it has begun (see _review_items)
-            minutes = _applied(meeting, minutes, verdicts)
+        # Item review owns the decisions and actions once it has begun; only it marks items as reviewed.
+        minutes = _applied(meeting, minutes, verdicts) if verdicts else review.without_marks(minutes)
         meeting.minutes = minutes.to_dict()
         audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting_id)
     return minutes
@@ -583,7 +583,8 @@ def approve_meeting(
         draft_minutes = MinutesDraft.from_dict(meeting.draft_minutes or {})
         draft_doc = minutes_text(Transcript.from_dict(meeting.draft_transcript or {}), draft_minutes)
         final_transcript, final_minutes = _working_copy(meeting)
-        final_doc = minutes_text(final_transcript, final_minutes)
+        # The edit amount is the text's: the review marks an export shows are not edits.
+        final_doc = minutes_text(final_transcript, review.without_marks(final_minutes))
         distance = Levenshtein.distance(draft_doc, final_doc)
         approved_at = utcnow()
         # The row lock of this conditional update makes a second approve wait, then find nothing to approve.

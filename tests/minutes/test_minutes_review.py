@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
+import docx
 import pytest
 from conftest import bearer_headers
 from fastapi.testclient import TestClient
@@ -13,6 +15,8 @@ from stored_meetings import store_meeting
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.ledger import UsageEvent
+from services.minutes.pipeline.export import render_export
+from services.minutes.pipeline.types import ActionItem, AgendaSection, MinutesDraft, Segment, Transcript
 from services.minutes.store import ReviewItem
 
 API = "/api/minutes/meetings"
@@ -129,6 +133,14 @@ def test_accept_edit_remove_add_then_approve_counts_once(
     quality = rows[0].quality
     assert quality["decisions"] == expected_decisions and quality["actions"] == expected_actions
     assert quality["item_review"] is True and quality["review_seconds"] == 95
+    # The exports show the reviewed minutes: marks on edited and added items, the removed one gone, and a
+    # deadline that is not a date as it was said.
+    text = client.get(f"{API}/{meeting}/export/txt").content.decode()
+    assert "Vedtaget for" in text and "(rettet ved gennemsyn)" in text
+    assert "Sende referatet rundt (tilføjet ved gennemsyn)" in text
+    assert "frist: efter sommerferien" in text
+    removed = actions[-1]["text"] if len(actions) > 2 else decisions[-1]["text"]
+    assert removed not in text
     # Approved: no more verdicts.
     assert put(decisions[0]["key"], {"status": "removed"}).status_code == 409
 
@@ -219,3 +231,19 @@ def test_approve_without_item_review_counts_by_comparison(
         "proposed": len(actions), "accepted": len(actions) - 1, "edited": 1, "removed": 0, "added": 1,
         "unmarked": 0,
     }  # fmt: skip
+
+
+def test_an_unresolved_deadline_is_exported_as_said() -> None:
+    transcript = Transcript(
+        "da", 1.0, 4.0, [Segment(0, 0.0, 4.0, "jeg ser på det efter sommerferien", speaker="A")]
+    )
+    action = ActionItem("Se på det", "A", None, 0.0, deadline_text="efter sommerferien", segment=0)
+    resolved = ActionItem("Sende det", "A", "2026-06-05", 0.0, deadline_text="på fredag", segment=0)
+    section = AgendaSection(1, "Punkt", 0.0, 4.0, [0], [], [], [action, resolved])
+    draft = MinutesDraft("Møde", None, [], [section])
+    for fmt in ("txt", "md"):
+        content = render_export(fmt, transcript, draft)[0].decode()
+        assert "frist: efter sommerferien" in content and "frist: 5. juni 2026" in content, content
+    document = docx.Document(io.BytesIO(render_export("docx", transcript, draft)[0]))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "efter sommerferien" in cells

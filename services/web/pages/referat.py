@@ -16,6 +16,7 @@ from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
+from services.minutes.pipeline.export import REVIEW_MARKS
 from services.minutes.schemas import ReviewCountsOut, ReviewItemOut
 from services.minutes.store import Meeting
 from services.web.rendering import danish_time, page_access, render
@@ -132,6 +133,7 @@ def meeting_page(request: Request, db: DatabaseDep, meeting_id: str) -> Response
         minutes=minutes,
         speaker_labels=labels,
         export_formats=EXPORT_FORMATS,
+        review_marks=REVIEW_MARKS,
         # referat.js keeps what the form does not show (times, segment ids) when it saves the minutes.
         minutes_data=minutes.to_dict(),
         # The draft's decisions and actions with the reviewer's verdicts; referat.js shows and changes them.
