@@ -1,247 +1,69 @@
-"""Minutes use cases: the same functions serve the API, the job runner and the CLI."""
+"""Minutes use cases over stored meetings: who may do what, reading and changing them, item review.
+
+The other concerns have their own modules: ``intake`` (parsing and checking what a person sends),
+``processing`` (recording → transcript → draft), ``job`` (the job handler), ``folder`` (the CLI's
+file-in, folder-out use case) and ``formatting``. Their public names are re-exported here, so the API,
+the job runner and the CLI keep calling ``service.<name>``.
+"""
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import select, update
 
-from models.registry import load_speaker_encoder, load_whisper, whisper_languages, whisper_model_name
 from services.common import ledger
 from services.common.audit import Action, Outcome, audit
 from services.common.auth import Forbidden, Principal, Role, User, parse_role
 from services.common.config import Settings
 from services.common.db import Database, utcnow
-from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.files import format_of
-from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
-from services.common.llm import LlmClient
+from services.common.jobs import Job, JobRunner, delete_jobs, get_job
 from services.common.privacy import mask_cpr
 from services.minutes import review, store
-from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
-from services.minutes.pipeline.draft import (
-    build_minutes_draft,
-    llm_proposer,
-    llm_summarizer,
-    read_agenda_lines,
+from services.minutes.folder import CLI_EXPORTS, transcribe_to_folder
+from services.minutes.formatting import clock_text
+from services.minutes.intake import (
+    MAX_AGENDA_BYTES,
+    MAX_SPEAKERS,
+    MeetingRequest,
+    check_audio,
+    parse_agenda,
+    parse_name_list,
+    recording_format,
+    store_upload,
+    validate_request,
 )
-from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
-from services.minutes.pipeline.meeting import transcribe_recording
-from services.minutes.pipeline.transcribe import TranscriptionOptions
-from services.minutes.pipeline.types import MinutesDraft, Segment, Transcript
+from services.minutes.job import JOB_KIND, run_transcription_job
+from services.minutes.pipeline.audio import RECORDING_FORMATS
+from services.minutes.pipeline.export import masked_draft, minutes_text, render_export
+from services.minutes.pipeline.types import MinutesDraft, Transcript
+from services.minutes.processing import MeetingOutput, ProgressCallback, process_recording
 
-log = logging.getLogger(__name__)
-
-JOB_KIND = "minutes.transcribe"
-MAX_SPEAKERS = 20
-ProgressCallback = Callable[[float, str], None]
-
-
-@dataclass
-class MeetingRequest:
-    """What a person asks for with a recording; validated by ``validate_request``."""
-
-    title: str = "Mødereferat"
-    meeting_date: date | None = None
-    participants: list[str] = field(default_factory=list)
-    agenda: list[str] | None = None
-    glossary: list[str] = field(default_factory=list)
-    language: str = "da"  # a Whisper language code, or "auto"
-    num_speakers: int | None = None
-    diarize: bool = True
-
-
-@dataclass
-class MeetingOutput:
-    transcript: Transcript
-    minutes: MinutesDraft
-    processing_seconds: float
-
-
-def parse_name_list(raw: str | None) -> list[str]:
-    """``"Mette Hansen, Ali Khan"`` → ``["Mette Hansen", "Ali Khan"]`` (commas or new lines)."""
-    if not raw:
-        return []
-    return [name.strip() for name in raw.replace("\n", ",").split(",") if name.strip()]
-
-
-# A long agenda has a few dozen lines; this bounds what an agenda file can make the API hold in memory.
-MAX_AGENDA_BYTES = 256 * 1024
-
-
-def parse_agenda(raw: bytes) -> list[str]:
-    """An agenda file: UTF-8 (or Windows-1252) text, one item per line, at most ``MAX_AGENDA_BYTES``."""
-    if len(raw) > MAX_AGENDA_BYTES:
-        raise PayloadTooLarge(f"Dagsordenen er større end {MAX_AGENDA_BYTES // 1024} KB.")
-    return read_agenda_lines(raw)
-
-
-def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:
-    """The request checked, with CPR numbers masked in every text it holds (they are stored and shown)."""
-    language = request.language.strip().lower()
-    if language != "auto":
-        supported = whisper_languages(settings)
-        if language not in supported:
-            raise InvalidInput(
-                f"Ukendt sprogkode '{request.language}'. "
-                f"Brug 'auto' eller en af: {', '.join(sorted(supported))}."
-            )
-    request.language = language
-    if request.num_speakers is not None and not 1 <= request.num_speakers <= MAX_SPEAKERS:
-        raise InvalidInput(f"Antal talere skal være mellem 1 og {MAX_SPEAKERS}.")
-    if request.agenda is not None and not request.agenda:
-        raise InvalidInput("Dagsordenen er tom.")
-    request.title = mask_cpr(request.title.strip()) or "Mødereferat"
-    request.participants = [mask_cpr(name) for name in request.participants]
-    request.agenda = [mask_cpr(item) for item in request.agenda] if request.agenda is not None else None
-    request.glossary = [mask_cpr(term) for term in request.glossary]
-    return request
-
-
-def _recording_format(filename: str) -> str:
-    """kai's name for an uploaded recording's format, from its suffix: only audio and video are accepted."""
-    suffix = Path(filename).suffix
-    fmt = suffix.lower().lstrip(".")
-    if fmt not in RECORDING_FORMATS:
-        named = f"«{mask_cpr(suffix)[:20]}»" if suffix else "uden filendelse"
-        accepted = ", ".join(f.upper() for f in RECORDING_FORMATS)
-        raise UnsupportedMediaType(
-            f"En fil {named} kan ikke bruges som optagelse. Upload en lyd- eller videofil: {accepted}."
-        )
-    return fmt
-
-
-def _check_audio(path: Path) -> None:
-    try:
-        probe_audio(path)
-        if not has_sound(path):
-            raise AudioError("Optagelsen indeholder kun stilhed.")
-    except AudioError as exc:
-        raise UnsupportedMediaType(str(exc)) from exc
-
-
-def process_recording(
-    settings: Settings, path: Path, request: MeetingRequest, on_progress: ProgressCallback | None = None
-) -> MeetingOutput:
-    """Recording → transcript with speakers → minutes draft. Raises ``InvalidInput`` for unusable audio."""
-    started = time.perf_counter()
-    expected = probe_audio(path).duration
-
-    def report_segment(segment: Segment, position: float) -> None:
-        if on_progress is None:
-            return
-        share = min(position / expected, 1.0) if expected > 0 else 0.0
-        # The latest line goes with the progress, so a person can watch the transcript grow.
-        on_progress(
-            90.0 * share,
-            f"Transskriberer {clock_text(position)} af {clock_text(expected)}: {mask_cpr(segment.text)}",
-        )
-
-    options = TranscriptionOptions(
-        language=None if request.language == "auto" else request.language,
-        beam_size=settings.beam_size,
-        glossary=tuple(request.glossary),
-        batch_size=settings.whisper_batch_size,
-    )
-    try:
-        transcript = transcribe_recording(
-            path,
-            load_whisper(settings),
-            options,
-            chunk_seconds=settings.chunk_seconds,
-            speaker_encoder=load_speaker_encoder(settings) if request.diarize else None,
-            n_speakers=request.num_speakers,
-            model_name=whisper_model_name(settings),
-            on_segment=report_segment,
-        )
-    except AudioError as exc:
-        raise InvalidInput(str(exc)) from exc
-
-    if on_progress is not None:
-        on_progress(95.0, "Skriver referatudkast")
-    # With KAI_LLM_URL set the model summarises and proposes items, as in `kai minutes draft`; the draft keeps
-    # a proposed item only when the segment it cites exists and bears it out.
-    client = LlmClient(settings) if settings.llm_url else None
-    minutes = build_minutes_draft(
-        transcript,
-        title=request.title,
-        meeting_date=request.meeting_date,
-        participants=request.participants,
-        agenda=request.agenda,
-        summarizer=llm_summarizer(client) if client else None,
-        proposer=llm_proposer(client) if client else None,
-    )
-    return MeetingOutput(transcript, minutes, time.perf_counter() - started)
-
-
-def clock_text(seconds: float) -> str:
-    """``75.4`` → ``"01:15"``; with hours when the recording is that long (``"1:02:03"``)."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def _record_transcription(
-    session: Any, output: MeetingOutput | None, user: str | None, reference: str | None = None
-) -> None:
-    """The ledger row of one transcription; ``output`` None records a failed one."""
-    if output is None:
-        ledger.record(
-            session,
-            service="minutes",
-            task="transcribe",
-            outcome="failed",
-            volume=0.0,
-            volume_unit="audio_seconds",
-            user=user,
-            reference=reference,
-        )
-        return
-    transcript = output.transcript
-    ledger.record(
-        session,
-        service="minutes",
-        task="transcribe",
-        volume=transcript.duration,
-        volume_unit="audio_seconds",
-        processing_seconds=output.processing_seconds,
-        user=user,
-        quality={
-            "language": transcript.language,
-            "language_probability": transcript.language_probability,
-            "segments": len(transcript.segments),
-            "words": sum(len(s.words) for s in transcript.segments),
-            "speakers": len({s.speaker for s in transcript.segments if s.speaker}),
-            "model": transcript.model,
-            "agenda_items": len(output.minutes.sections),
-            "summary_source": output.minutes.summary_source,
-        },
-        reference=reference,
-    )
+__all__ = [  # re-exported: the names callers use as service.<name>
+    "CLI_EXPORTS",
+    "JOB_KIND",
+    "MAX_AGENDA_BYTES",
+    "MAX_SPEAKERS",
+    "MeetingOutput",
+    "MeetingRequest",
+    "ProgressCallback",
+    "clock_text",
+    "parse_agenda",
+    "parse_name_list",
+    "process_recording",
+    "run_transcription_job",
+    "transcribe_to_folder",
+    "validate_request",
+]
 
 
 # --- use cases over stored meetings ------------------------------------------------------------------
-
-
-def _store_upload(source: BinaryIO, target: Path, limit: int) -> int:
-    written = 0
-    with target.open("wb") as out:
-        while block := source.read(1 << 20):
-            written += len(block)
-            if written > limit:
-                raise PayloadTooLarge(f"Filen er større end grænsen på {limit // (1024 * 1024)} MB.")
-            out.write(block)
-    if written == 0:
-        raise UnsupportedMediaType("Filen er tom.")
-    return written
 
 
 def create_meeting(
@@ -258,7 +80,7 @@ def create_meeting(
     ``actor`` owns the meeting. The recording is stored under a name kai chooses, by its format.
     """
     request = validate_request(settings, request)
-    fmt = _recording_format(filename)
+    fmt = recording_format(filename)
     meeting = store.Meeting(
         id=uuid.uuid4().hex,
         title=request.title,
@@ -275,8 +97,8 @@ def create_meeting(
     folder = store.meeting_dir(settings.resolved_storage_dir, meeting.id)
     folder.mkdir(parents=True)
     try:
-        meeting.audio_bytes = _store_upload(upload, folder / meeting.audio_file, settings.max_upload_bytes)
-        _check_audio(folder / meeting.audio_file)
+        meeting.audio_bytes = store_upload(upload, folder / meeting.audio_file, settings.max_upload_bytes)
+        check_audio(folder / meeting.audio_file)
         with db.session() as session:
             session.add(meeting)
             audit(session, actor, Action.UPLOADED, object_type="meeting", object_id=meeting.id)
@@ -291,52 +113,6 @@ def create_meeting(
                 session.delete(stored)
         raise
     return meeting, job
-
-
-def _request_of(meeting: store.Meeting) -> MeetingRequest:
-    return MeetingRequest(
-        title=meeting.title,
-        meeting_date=meeting.meeting_date,
-        participants=list(meeting.participants),
-        agenda=list(meeting.agenda) if meeting.agenda else None,
-        glossary=list(meeting.glossary),
-        language=meeting.language,
-        num_speakers=meeting.num_speakers,
-    )
-
-
-def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Job handler: transcribe a stored meeting and keep the draft beside it."""
-    db, settings = context.db, context.settings
-    meeting_id = payload["meeting_id"]
-    with db.session() as session:
-        meeting = store.get_meeting(session, meeting_id)
-    path = store.audio_path(settings.resolved_storage_dir, meeting)
-    try:
-        output = process_recording(settings, path, _request_of(meeting), context.report)
-    except InvalidInput as exc:
-        with db.session() as session:
-            store.get_meeting(session, meeting_id).failure = exc.message
-            _record_transcription(session, None, meeting.created_by, meeting_id)
-            context.finish(session, error=exc.message)
-        raise
-    context.report(99.0, "Gemmer")
-    result = {
-        "meeting_id": meeting_id,
-        "duration": output.transcript.duration,
-        "segments": len(output.transcript.segments),
-    }
-    # Results, ledger row and job status in one transaction: a retried job can never count twice.
-    with db.session() as session:
-        stored = store.get_meeting(session, meeting_id)
-        # A CPR number said aloud is masked before it is stored, as typed ones are.
-        stored.draft_transcript = stored.transcript = masked_transcript(output.transcript).to_dict()
-        stored.draft_minutes = stored.minutes = masked_draft(output.minutes).to_dict()
-        stored.processing_seconds = output.processing_seconds
-        stored.failure = None
-        _record_transcription(session, output, meeting.created_by, meeting_id)
-        context.finish(session, result)
-    return result
 
 
 # --- who may do what with a meeting ------------------------------------------------------------------
@@ -834,43 +610,3 @@ def cancel_meeting(db: Database, runner: JobRunner, meeting_id: str, actor: Prin
     job = runner.cancel(meeting.job_id)
     _audited(db, actor, Action.CANCELLED, meeting_id)
     return job
-
-
-# --- CLI: a file in, a folder of exports out -----------------------------------------------------------
-
-CLI_EXPORTS = {
-    "json": "transcript.json",
-    "docx": "minutes.docx",
-    "md": "minutes.md",
-    "srt": "transcript.srt",
-    "vtt": "transcript.vtt",
-}
-
-
-def transcribe_to_folder(
-    db: Database,
-    settings: Settings,
-    audio: Path,
-    out_dir: Path,
-    request: MeetingRequest,
-    on_progress: ProgressCallback | None = None,
-    user: str | None = None,
-) -> MeetingOutput:
-    """`kai minutes transcribe`: process one file and write its exports into ``out_dir``."""
-    if not audio.is_file():
-        raise NotFound(f"Filen {audio} findes ikke.")
-    request = validate_request(settings, request)
-    _check_audio(audio)
-    try:
-        output = process_recording(settings, audio, request, on_progress)
-    except InvalidInput:
-        with db.session() as session:
-            _record_transcription(session, None, user)
-        raise
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt, name in CLI_EXPORTS.items():
-        content, _, _ = render_export(fmt, output.transcript, output.minutes)
-        (out_dir / name).write_bytes(content)
-    with db.session() as session:
-        _record_transcription(session, output, user)
-    return output

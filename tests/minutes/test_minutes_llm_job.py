@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import bearer_headers
 from fake_llm import FakeLlm, running_fake_llm
 from fastapi.testclient import TestClient
 
@@ -43,9 +42,11 @@ def fake_llm() -> Iterator[FakeLlm]:
         yield fake
 
 
-def test_the_job_drafts_with_the_llm_proposer(settings: Settings, fake_llm: FakeLlm) -> None:
+def test_the_job_drafts_with_the_llm_proposer(
+    settings: Settings, api_headers: dict[str, str], fake_llm: FakeLlm
+) -> None:
     settings = settings.model_copy(update={"llm_url": fake_llm.url})
-    with TestClient(create_app(settings), headers=bearer_headers(settings)) as client:
+    with TestClient(create_app(settings), headers=api_headers) as client:
         with DANISH_WAV.open("rb") as handle:
             created = client.post(
                 "/api/minutes/meetings", files={"file": (DANISH_WAV.name, handle)}, data={"language": "da"}

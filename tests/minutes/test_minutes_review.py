@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import docx
 import pytest
-from conftest import bearer_headers
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from stored_meetings import store_meeting
@@ -192,8 +191,10 @@ def test_bad_additions_and_unknown_items(client: TestClient, meeting: str) -> No
     assert _review(client, meeting)["decisions"]["added"] == 0
 
 
-def test_a_second_user_gets_404_on_the_review(client: TestClient, settings: Settings, meeting: str) -> None:
-    other = bearer_headers(settings, "nabo")
+def test_a_second_user_gets_404_on_the_review(
+    client: TestClient, headers_for: Callable[[str], dict[str, str]], meeting: str
+) -> None:
+    other = headers_for("nabo")
     key = _items(_review(client, meeting), "decision")[0]["key"]
     calls = [
         ("GET", f"{API}/{meeting}/review", None),
