@@ -527,6 +527,8 @@ def review_item(db: Database, meeting_id: str, actor: Principal, key: str, chang
         if item is None:
             raise NotFound(f"Punktet {key} findes ikke i referatets gennemsyn.")
         row = session.get(store.ReviewItem, (meeting_id, key))
+        if change.status == review.ACCEPTED and item.status == review.ADDED and change.text is None:
+            return item  # the reviewer's own item needs no acceptance
         if change.status == review.ACCEPTED and item.status != review.ADDED:
             item = replace(
                 item, status=review.ACCEPTED, text=item.original_text or item.text,

@@ -154,6 +154,8 @@ def test_undo_and_removing_an_added_item(client: TestClient, meeting: str) -> No
     added = client.post(
         f"{API}/{meeting}/review/items", json={"kind": "decision", "section": 0, "text": "Ekstra"}
     )
+    accepted = client.put(f"{API}/{meeting}/review/items/{added.json()['key']}", json={"status": "accepted"})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "added"
     gone = client.put(f"{API}/{meeting}/review/items/{added.json()['key']}", json={"status": "removed"})
     assert gone.status_code == 200
     review = _review(client, meeting)
