@@ -261,10 +261,93 @@ def _meeting_unit(ref: str, rows: list[LedgerRow], b: Baselines) -> UnitSaving:
     else:
         edit_ratio = min(max(float(review.quality.get("edit_ratio", 0.0) or 0.0), 0.0), 1.0)
         kai = b["minutes_review_per_meeting_hour"] * hours + b["minutes_rewrite_factor"] * edit_ratio * manual
+        # Each wrong item removed and each missed item added also cost finding out in the recording.
+        kai += _item_fix_minutes(b) * sum(_fixes(review.quality, kind) for kind in DRAFT_ITEM_KINDS)
         measured = False
     return UnitSaving(
         "minutes", "minutes.referat", ref, review.created_at, manual, kai, manual - kai, measured
     )
+
+
+# --- the draft's precision and recall in real use, from the review rows' item counts ------------------------
+
+DRAFT_ITEM_KINDS = {"decisions": "Beslutninger", "actions": "Handlingspunkter"}
+COUNT_KEYS = ("proposed", "accepted", "edited", "removed", "added")
+# Optional baseline (older baselines files lack it): minutes per removed or added draft item.
+ITEM_FIX_BASELINE = "minutes_fix_per_draft_item"
+
+
+def _item_fix_minutes(b: Baselines) -> float:
+    return b.values[ITEM_FIX_BASELINE].value if ITEM_FIX_BASELINE in b.values else 0.0
+
+
+def _item_counts(quality: dict[str, Any], kind: str) -> dict[str, int] | None:
+    """One kind's counts from a review row, or None when the row has none (approved before they existed)."""
+    raw = quality.get(kind)
+    if not isinstance(raw, dict):
+        return None
+    counts = {}
+    for key in COUNT_KEYS:
+        value = raw.get(key, 0)
+        counts[key] = (
+            int(value) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+        )
+    return counts
+
+
+def _fixes(quality: dict[str, Any], kind: str) -> int:
+    counts = _item_counts(quality, kind)
+    return counts["removed"] + counts["added"] if counts else 0
+
+
+@dataclass(frozen=True)
+class DraftQualityLine:
+    """A period's review counts of one kind, summed over its approved meetings.
+
+    precision = (accepted + edited) / proposed: of the items the draft proposed, the share the reviewer kept.
+    recall = (accepted + edited) / (accepted + edited + added): of the items the approved minutes hold, the
+    share the draft found. An edited item counts as found (the draft caught it; its wording was changed)."""
+
+    period: str  # a year, or "I alt"
+    kind: str  # decisions | actions
+    label: str
+    meetings: int
+    proposed: int
+    accepted: int
+    edited: int
+    removed: int
+    added: int
+
+    @property
+    def precision(self) -> float | None:
+        return (self.accepted + self.edited) / self.proposed if self.proposed else None
+
+    @property
+    def recall(self) -> float | None:
+        kept = self.accepted + self.edited
+        return kept / (kept + self.added) if kept + self.added else None
+
+
+def draft_quality(rows: Sequence[LedgerRow]) -> list[DraftQualityLine]:
+    """Per year and in all, per kind: the review counts of the approved meetings (each one's last review)."""
+    reviews: dict[str, LedgerRow] = {}
+    for row in rows:
+        if row.service == "minutes" and row.task == "review" and _item_counts(row.quality, "decisions"):
+            reviews[row.reference or f"row-{row.id}"] = row
+    periods: dict[str, list[LedgerRow]] = defaultdict(list)
+    for row in reviews.values():
+        periods[str(row.created_at.year)].append(row)
+    if reviews:
+        periods["I alt"] = list(reviews.values())
+    lines = []
+    for period in sorted(periods, key=lambda p: (p == "I alt", p)):
+        for kind, label in DRAFT_ITEM_KINDS.items():
+            sums = dict.fromkeys(COUNT_KEYS, 0)
+            for row in periods[period]:
+                for key, value in (_item_counts(row.quality, kind) or {}).items():
+                    sums[key] += value
+            lines.append(DraftQualityLine(period, kind, label, len(periods[period]), **sums))
+    return lines
 
 
 def _question_unit(ref: str, rows: list[LedgerRow], b: Baselines) -> UnitSaving | None:
@@ -428,6 +511,7 @@ class SavingsReport:
     first_at: datetime | None
     last_at: datetime | None
     notes: list[str] = field(default_factory=list)
+    draft_quality: list[DraftQualityLine] = field(default_factory=list)
     seed: int = 0
     resamples: int = 2000
 
@@ -440,7 +524,8 @@ class SavingsReport:
 
 BASELINE_NOTES = {
     "minutes.referat": "minutes_manual_per_meeting_hour − (målt review_seconds eller "
-    "minutes_review_per_meeting_hour + minutes_rewrite_factor × edit_ratio × manuel tid)",
+    "minutes_review_per_meeting_hour + minutes_rewrite_factor × edit_ratio × manuel tid "
+    "+ minutes_fix_per_draft_item × (fjernede + tilføjede punkter))",
     "minutes.afventer": "0 indtil udkastet er godkendt",
     "minutes.fejlet": "0",
     "chatbot.svar": "manual_minutes fra feedback (målt) ellers chatbot_manual_lookup_per_question − "
@@ -559,6 +644,7 @@ def compute_from_rows(
         ledger_counts=_ledger_counts(rows),
         tasks=_task_lines(units, rng, resamples),
         months=_month_lines(units),
+        draft_quality=draft_quality(rows),
         service_years=[],
         years=[],
         first_at=rows[0].created_at if rows else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from services.common.auth import PrincipalDep
@@ -19,6 +19,11 @@ from services.minutes.schemas import (
     MeetingAccess,
     MeetingOut,
     ResultOut,
+    ReviewCountsOut,
+    ReviewItemIn,
+    ReviewItemNewIn,
+    ReviewItemOut,
+    ReviewOut,
     SpeakerNamesIn,
     TranscriptEditIn,
 )
@@ -148,6 +153,43 @@ def update_minutes(
     principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: MinutesDraft
 ) -> MinutesDraft:
     return service.update_minutes(db, meeting_id, principal, body)
+
+
+@router.get("/meetings/{meeting_id}/review", response_model=ReviewOut)
+def get_review(principal: PrincipalDep, db: DatabaseDep, meeting_id: str) -> ReviewOut:
+    """Every decision and action of the draft with the reviewer's verdict, and the counts so far."""
+    state = service.get_review(db, meeting_id, principal)
+    return ReviewOut(
+        approved=state.approved,
+        items=[ReviewItemOut.model_validate(item) for item in state.items],
+        decisions=ReviewCountsOut.model_validate(state.decisions),
+        actions=ReviewCountsOut.model_validate(state.actions),
+    )
+
+
+@router.put("/meetings/{meeting_id}/review/items/{key}", response_model=ReviewItemOut)
+def review_item(
+    principal: PrincipalDep,
+    db: DatabaseDep,
+    meeting_id: str,
+    key: Annotated[str, Path(max_length=40)],
+    body: ReviewItemIn,
+) -> ReviewItemOut:
+    """Accept, edit or remove one item (or undo with "proposed"); the working minutes follow at once."""
+    change = service.ItemChange(body.status, body.text, body.who, body.deadline)
+    return ReviewItemOut.model_validate(service.review_item(db, meeting_id, principal, key, change))
+
+
+@router.post(
+    "/meetings/{meeting_id}/review/items", status_code=status.HTTP_201_CREATED, response_model=ReviewItemOut
+)
+def add_review_item(
+    principal: PrincipalDep, db: DatabaseDep, meeting_id: str, body: ReviewItemNewIn
+) -> ReviewItemOut:
+    """Add a decision or action the draft missed; it is marked as added."""
+    change = service.ItemChange("added", body.text, body.who, body.deadline)
+    item = service.add_review_item(db, meeting_id, principal, body.kind, body.section, change, body.segment)
+    return ReviewItemOut.model_validate(item)
 
 
 @router.post("/meetings/{meeting_id}/approve", response_model=MeetingOut)

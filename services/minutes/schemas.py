@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,3 +81,59 @@ class MeetingAccess(BaseModel):
 
 class ApproveIn(BaseModel):
     review_seconds: float | None = Field(None, ge=0, description="Active review time measured by the page.")
+
+
+class ReviewItemOut(BaseModel):
+    """One decision or action of the draft with the reviewer's verdict, or one she added."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str = Field(description='"d<section>.<n>"/"a<section>.<n>": the draft\'s; "d+…"/"a+…": added.')
+    kind: Literal["decision", "action"]
+    section: int = Field(description="Index of the agenda item in the minutes' sections (0-based).")
+    segment: int | None = Field(description="The transcript segment it was said in (the link to the audio).")
+    start: float = Field(description="Seconds into the recording where it was said.")
+    status: Literal["proposed", "accepted", "edited", "removed", "added"]
+    text: str
+    who: str | None
+    deadline: str | None = Field(description="An ISO date, or the deadline as said when it is not a date.")
+    original_text: str | None = Field(description="The draft's wording; null for an added item.")
+    original_who: str | None
+    original_deadline: str | None
+
+
+class ReviewCountsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    proposed: int = Field(description="Items the draft proposed.")
+    accepted: int = Field(description="Kept unchanged (also unmarked ones: approval keeps them as proposed).")
+    edited: int
+    removed: int
+    added: int = Field(description="Items the reviewer added (the draft missed them).")
+    unmarked: int = Field(description="Proposed items the reviewer has not marked yet.")
+
+
+class ReviewOut(BaseModel):
+    approved: bool
+    items: list[ReviewItemOut]
+    decisions: ReviewCountsOut
+    actions: ReviewCountsOut
+
+
+class ReviewItemIn(BaseModel):
+    """A verdict: accepted (keep the draft's wording), edited (with the new wording), removed, or proposed
+    (undo the verdict). An edit identical to the draft's wording counts as accepted."""
+
+    status: Literal["accepted", "edited", "removed", "proposed"]
+    text: str | None = Field(None, max_length=2000)
+    who: str | None = Field(None, max_length=128, description="Actions only: who does it.")
+    deadline: str | None = Field(None, max_length=64, description="Actions only: an ISO date or as said.")
+
+
+class ReviewItemNewIn(BaseModel):
+    kind: Literal["decision", "action"]
+    section: int = Field(ge=0, le=1000, description="Index of the agenda item in the minutes' sections.")
+    text: str = Field(min_length=1, max_length=2000)
+    who: str | None = Field(None, max_length=128)
+    deadline: str | None = Field(None, max_length=64)
+    segment: int | None = Field(None, ge=0, description="The transcript segment it was said in, if known.")

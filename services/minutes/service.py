@@ -1,239 +1,69 @@
-"""Minutes use cases: the same functions serve the API, the job runner and the CLI."""
+"""Minutes use cases over stored meetings: who may do what, reading and changing them, item review.
+
+The other concerns have their own modules: ``intake`` (parsing and checking what a person sends),
+``processing`` (recording → transcript → draft), ``job`` (the job handler), ``folder`` (the CLI's
+file-in, folder-out use case) and ``formatting``. Their public names are re-exported here, so the API,
+the job runner and the CLI keep calling ``service.<name>``.
+"""
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from models.registry import load_speaker_encoder, load_whisper, whisper_languages, whisper_model_name
 from services.common import ledger
 from services.common.audit import Action, Outcome, audit
 from services.common.auth import Forbidden, Principal, Role, User, parse_role
 from services.common.config import Settings
 from services.common.db import Database, utcnow
-from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.files import format_of
-from services.common.jobs import Job, JobContext, JobRunner, delete_jobs, get_job
-from services.common.llm import LlmClient
+from services.common.jobs import Job, JobRunner, delete_jobs, get_job
 from services.common.privacy import mask_cpr
-from services.minutes import store
-from services.minutes.pipeline.audio import RECORDING_FORMATS, AudioError, has_sound, probe_audio
-from services.minutes.pipeline.draft import build_minutes_draft, llm_summarizer, read_agenda_lines
-from services.minutes.pipeline.export import masked_draft, masked_transcript, minutes_text, render_export
-from services.minutes.pipeline.meeting import transcribe_recording
-from services.minutes.pipeline.transcribe import TranscriptionOptions
-from services.minutes.pipeline.types import MinutesDraft, Segment, Transcript
+from services.minutes import review, store
+from services.minutes.folder import CLI_EXPORTS, transcribe_to_folder
+from services.minutes.formatting import clock_text
+from services.minutes.intake import (
+    MAX_AGENDA_BYTES,
+    MAX_SPEAKERS,
+    MeetingRequest,
+    check_audio,
+    parse_agenda,
+    parse_name_list,
+    recording_format,
+    store_upload,
+    validate_request,
+)
+from services.minutes.job import JOB_KIND, run_transcription_job
+from services.minutes.pipeline.audio import RECORDING_FORMATS
+from services.minutes.pipeline.export import masked_draft, minutes_text, render_export
+from services.minutes.pipeline.types import MinutesDraft, Transcript
+from services.minutes.processing import MeetingOutput, ProgressCallback, process_recording
 
-log = logging.getLogger(__name__)
-
-JOB_KIND = "minutes.transcribe"
-MAX_SPEAKERS = 20
-ProgressCallback = Callable[[float, str], None]
-
-
-@dataclass
-class MeetingRequest:
-    """What a person asks for with a recording; validated by ``validate_request``."""
-
-    title: str = "Mødereferat"
-    meeting_date: date | None = None
-    participants: list[str] = field(default_factory=list)
-    agenda: list[str] | None = None
-    glossary: list[str] = field(default_factory=list)
-    language: str = "da"  # a Whisper language code, or "auto"
-    num_speakers: int | None = None
-    diarize: bool = True
-
-
-@dataclass
-class MeetingOutput:
-    transcript: Transcript
-    minutes: MinutesDraft
-    processing_seconds: float
-
-
-def parse_name_list(raw: str | None) -> list[str]:
-    """``"Mette Hansen, Ali Khan"`` → ``["Mette Hansen", "Ali Khan"]`` (commas or new lines)."""
-    if not raw:
-        return []
-    return [name.strip() for name in raw.replace("\n", ",").split(",") if name.strip()]
-
-
-# A long agenda has a few dozen lines; this bounds what an agenda file can make the API hold in memory.
-MAX_AGENDA_BYTES = 256 * 1024
-
-
-def parse_agenda(raw: bytes) -> list[str]:
-    """An agenda file: UTF-8 (or Windows-1252) text, one item per line, at most ``MAX_AGENDA_BYTES``."""
-    if len(raw) > MAX_AGENDA_BYTES:
-        raise PayloadTooLarge(f"Dagsordenen er større end {MAX_AGENDA_BYTES // 1024} KB.")
-    return read_agenda_lines(raw)
-
-
-def validate_request(settings: Settings, request: MeetingRequest) -> MeetingRequest:
-    """The request checked, with CPR numbers masked in every text it holds (they are stored and shown)."""
-    language = request.language.strip().lower()
-    if language != "auto":
-        supported = whisper_languages(settings)
-        if language not in supported:
-            raise InvalidInput(
-                f"Ukendt sprogkode '{request.language}'. "
-                f"Brug 'auto' eller en af: {', '.join(sorted(supported))}."
-            )
-    request.language = language
-    if request.num_speakers is not None and not 1 <= request.num_speakers <= MAX_SPEAKERS:
-        raise InvalidInput(f"Antal talere skal være mellem 1 og {MAX_SPEAKERS}.")
-    if request.agenda is not None and not request.agenda:
-        raise InvalidInput("Dagsordenen er tom.")
-    request.title = mask_cpr(request.title.strip()) or "Mødereferat"
-    request.participants = [mask_cpr(name) for name in request.participants]
-    request.agenda = [mask_cpr(item) for item in request.agenda] if request.agenda is not None else None
-    request.glossary = [mask_cpr(term) for term in request.glossary]
-    return request
-
-
-def _recording_format(filename: str) -> str:
-    """kai's name for an uploaded recording's format, from its suffix: only audio and video are accepted."""
-    suffix = Path(filename).suffix
-    fmt = suffix.lower().lstrip(".")
-    if fmt not in RECORDING_FORMATS:
-        named = f"«{mask_cpr(suffix)[:20]}»" if suffix else "uden filendelse"
-        accepted = ", ".join(f.upper() for f in RECORDING_FORMATS)
-        raise UnsupportedMediaType(
-            f"En fil {named} kan ikke bruges som optagelse. Upload en lyd- eller videofil: {accepted}."
-        )
-    return fmt
-
-
-def _check_audio(path: Path) -> None:
-    try:
-        probe_audio(path)
-        if not has_sound(path):
-            raise AudioError("Optagelsen indeholder kun stilhed.")
-    except AudioError as exc:
-        raise UnsupportedMediaType(str(exc)) from exc
-
-
-def process_recording(
-    settings: Settings, path: Path, request: MeetingRequest, on_progress: ProgressCallback | None = None
-) -> MeetingOutput:
-    """Recording → transcript with speakers → minutes draft. Raises ``InvalidInput`` for unusable audio."""
-    started = time.perf_counter()
-    expected = probe_audio(path).duration
-
-    def report_segment(segment: Segment, position: float) -> None:
-        if on_progress is None:
-            return
-        share = min(position / expected, 1.0) if expected > 0 else 0.0
-        # The latest line goes with the progress, so a person can watch the transcript grow.
-        on_progress(
-            90.0 * share,
-            f"Transskriberer {clock_text(position)} af {clock_text(expected)}: {mask_cpr(segment.text)}",
-        )
-
-    options = TranscriptionOptions(
-        language=None if request.language == "auto" else request.language,
-        beam_size=settings.beam_size,
-        glossary=tuple(request.glossary),
-        batch_size=settings.whisper_batch_size,
-    )
-    try:
-        transcript = transcribe_recording(
-            path,
-            load_whisper(settings),
-            options,
-            chunk_seconds=settings.chunk_seconds,
-            speaker_encoder=load_speaker_encoder(settings) if request.diarize else None,
-            n_speakers=request.num_speakers,
-            model_name=whisper_model_name(settings),
-            on_segment=report_segment,
-        )
-    except AudioError as exc:
-        raise InvalidInput(str(exc)) from exc
-
-    if on_progress is not None:
-        on_progress(95.0, "Skriver referatudkast")
-    summarizer = llm_summarizer(LlmClient(settings)) if settings.llm_url else None
-    minutes = build_minutes_draft(
-        transcript,
-        title=request.title,
-        meeting_date=request.meeting_date,
-        participants=request.participants,
-        agenda=request.agenda,
-        summarizer=summarizer,
-    )
-    return MeetingOutput(transcript, minutes, time.perf_counter() - started)
-
-
-def clock_text(seconds: float) -> str:
-    """``75.4`` → ``"01:15"``; with hours when the recording is that long (``"1:02:03"``)."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def _record_transcription(
-    session: Any, output: MeetingOutput | None, user: str | None, reference: str | None = None
-) -> None:
-    """The ledger row of one transcription; ``output`` None records a failed one."""
-    if output is None:
-        ledger.record(
-            session,
-            service="minutes",
-            task="transcribe",
-            outcome="failed",
-            volume=0.0,
-            volume_unit="audio_seconds",
-            user=user,
-            reference=reference,
-        )
-        return
-    transcript = output.transcript
-    ledger.record(
-        session,
-        service="minutes",
-        task="transcribe",
-        volume=transcript.duration,
-        volume_unit="audio_seconds",
-        processing_seconds=output.processing_seconds,
-        user=user,
-        quality={
-            "language": transcript.language,
-            "language_probability": transcript.language_probability,
-            "segments": len(transcript.segments),
-            "words": sum(len(s.words) for s in transcript.segments),
-            "speakers": len({s.speaker for s in transcript.segments if s.speaker}),
-            "model": transcript.model,
-            "agenda_items": len(output.minutes.sections),
-            "summary_source": output.minutes.summary_source,
-        },
-        reference=reference,
-    )
+__all__ = [  # re-exported: the names callers use as service.<name>
+    "CLI_EXPORTS",
+    "JOB_KIND",
+    "MAX_AGENDA_BYTES",
+    "MAX_SPEAKERS",
+    "MeetingOutput",
+    "MeetingRequest",
+    "ProgressCallback",
+    "clock_text",
+    "parse_agenda",
+    "parse_name_list",
+    "process_recording",
+    "run_transcription_job",
+    "transcribe_to_folder",
+    "validate_request",
+]
 
 
 # --- use cases over stored meetings ------------------------------------------------------------------
-
-
-def _store_upload(source: BinaryIO, target: Path, limit: int) -> int:
-    written = 0
-    with target.open("wb") as out:
-        while block := source.read(1 << 20):
-            written += len(block)
-            if written > limit:
-                raise PayloadTooLarge(f"Filen er større end grænsen på {limit // (1024 * 1024)} MB.")
-            out.write(block)
-    if written == 0:
-        raise UnsupportedMediaType("Filen er tom.")
-    return written
 
 
 def create_meeting(
@@ -250,7 +80,7 @@ def create_meeting(
     ``actor`` owns the meeting. The recording is stored under a name kai chooses, by its format.
     """
     request = validate_request(settings, request)
-    fmt = _recording_format(filename)
+    fmt = recording_format(filename)
     meeting = store.Meeting(
         id=uuid.uuid4().hex,
         title=request.title,
@@ -267,8 +97,8 @@ def create_meeting(
     folder = store.meeting_dir(settings.resolved_storage_dir, meeting.id)
     folder.mkdir(parents=True)
     try:
-        meeting.audio_bytes = _store_upload(upload, folder / meeting.audio_file, settings.max_upload_bytes)
-        _check_audio(folder / meeting.audio_file)
+        meeting.audio_bytes = store_upload(upload, folder / meeting.audio_file, settings.max_upload_bytes)
+        check_audio(folder / meeting.audio_file)
         with db.session() as session:
             session.add(meeting)
             audit(session, actor, Action.UPLOADED, object_type="meeting", object_id=meeting.id)
@@ -283,52 +113,6 @@ def create_meeting(
                 session.delete(stored)
         raise
     return meeting, job
-
-
-def _request_of(meeting: store.Meeting) -> MeetingRequest:
-    return MeetingRequest(
-        title=meeting.title,
-        meeting_date=meeting.meeting_date,
-        participants=list(meeting.participants),
-        agenda=list(meeting.agenda) if meeting.agenda else None,
-        glossary=list(meeting.glossary),
-        language=meeting.language,
-        num_speakers=meeting.num_speakers,
-    )
-
-
-def run_transcription_job(context: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Job handler: transcribe a stored meeting and keep the draft beside it."""
-    db, settings = context.db, context.settings
-    meeting_id = payload["meeting_id"]
-    with db.session() as session:
-        meeting = store.get_meeting(session, meeting_id)
-    path = store.audio_path(settings.resolved_storage_dir, meeting)
-    try:
-        output = process_recording(settings, path, _request_of(meeting), context.report)
-    except InvalidInput as exc:
-        with db.session() as session:
-            store.get_meeting(session, meeting_id).failure = exc.message
-            _record_transcription(session, None, meeting.created_by, meeting_id)
-            context.finish(session, error=exc.message)
-        raise
-    context.report(99.0, "Gemmer")
-    result = {
-        "meeting_id": meeting_id,
-        "duration": output.transcript.duration,
-        "segments": len(output.transcript.segments),
-    }
-    # Results, ledger row and job status in one transaction: a retried job can never count twice.
-    with db.session() as session:
-        stored = store.get_meeting(session, meeting_id)
-        # A CPR number said aloud is masked before it is stored, as typed ones are.
-        stored.draft_transcript = stored.transcript = masked_transcript(output.transcript).to_dict()
-        stored.draft_minutes = stored.minutes = masked_draft(output.minutes).to_dict()
-        stored.processing_seconds = output.processing_seconds
-        stored.failure = None
-        _record_transcription(session, output, meeting.created_by, meeting_id)
-        context.finish(session, result)
-    return result
 
 
 # --- who may do what with a meeting ------------------------------------------------------------------
@@ -552,6 +336,9 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
     minutes = masked_draft(minutes)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
+        verdicts = _verdicts(session, meeting_id)
+        # Item review owns the decisions and actions once it has begun; only it marks items as reviewed.
+        minutes = _applied(meeting, minutes, verdicts) if verdicts else review.without_marks(minutes)
         meeting.minutes = minutes.to_dict()
         audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting_id)
     return minutes
@@ -560,19 +347,33 @@ def update_minutes(db: Database, meeting_id: str, actor: Principal, minutes: Min
 def approve_meeting(
     db: Database, meeting_id: str, actor: Principal, review_seconds: float | None = None
 ) -> store.Meeting:
-    """Store the reviewed version as final and record how much the person had to change."""
+    """Store the reviewed version as final and record how much the person had to change.
+
+    The ledger's review row carries the edit amount, the measured review time and the item counts (see
+    ``_item_counts``). Only the request that turns the meeting from unapproved to approved writes it: a
+    retried or concurrent approve finds it approved and gets 409, so a meeting is never counted twice.
+    """
     _permitted(db, meeting_id, actor, Action.APPROVED)
     with db.session() as session:
         meeting = _editable(session, meeting_id)
-        draft_doc = minutes_text(
-            Transcript.from_dict(meeting.draft_transcript or {}),
-            MinutesDraft.from_dict(meeting.draft_minutes or {}),
-        )
+        draft_minutes = MinutesDraft.from_dict(meeting.draft_minutes or {})
+        draft_doc = minutes_text(Transcript.from_dict(meeting.draft_transcript or {}), draft_minutes)
         final_transcript, final_minutes = _working_copy(meeting)
-        final_doc = minutes_text(final_transcript, final_minutes)
+        # The edit amount is the text's: the review marks an export shows are not edits.
+        final_doc = minutes_text(final_transcript, review.without_marks(final_minutes))
         distance = Levenshtein.distance(draft_doc, final_doc)
+        approved_at = utcnow()
+        # The row lock of this conditional update makes a second approve wait, then find nothing to approve.
+        claimed = session.execute(
+            update(store.Meeting)
+            .where(store.Meeting.id == meeting_id, store.Meeting.approved_at.is_(None))
+            .values(approved_at=approved_at, approved_by=actor.name)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise Conflict("Referatet er allerede godkendt.")
         meeting.final_transcript, meeting.final_minutes = meeting.transcript, meeting.minutes
-        meeting.approved_at, meeting.approved_by = utcnow(), actor.name
+        meeting.approved_at, meeting.approved_by = approved_at, actor.name
         quality: dict[str, Any] = {
             "edit_distance_chars": distance,
             "draft_chars": len(draft_doc),
@@ -581,6 +382,7 @@ def approve_meeting(
         }
         if review_seconds is not None:
             quality["review_seconds"] = round(review_seconds, 1)
+        quality.update(_item_counts(session, meeting, draft_minutes, final_minutes))
         ledger.record(
             session,
             service="minutes",
@@ -593,6 +395,198 @@ def approve_meeting(
         )
         audit(session, actor, Action.APPROVED, object_type="meeting", object_id=meeting_id)
     return meeting
+
+
+# --- item review: the reviewer's verdict on each decision and action of the draft -------------------------
+# Each verdict is applied at once to the working copy (its decisions and actions are rebuilt from the draft's
+# items and the verdicts), so the result, the exports and the approval show the reviewed minutes.
+# PUT /minutes still replaces the working copy (titles, summaries, participants); once a meeting has a
+# verdict, the decisions and actions in its body are replaced by the reviewed ones: item review owns them.
+# Without any verdict PUT /minutes sets them as before, and approval measures the review by comparing the
+# draft's items with the approved ones (``review.counts_by_comparison``). POST /approve is unchanged for its
+# callers; it adds the counts to its ledger row.
+
+
+def _verdicts(session: Any, meeting_id: str) -> list[review.Verdict]:
+    return [
+        review.Verdict(r.key, r.kind, r.section, r.segment, r.status, r.text, r.who, r.deadline)
+        for r in store.review_items(session, meeting_id)
+    ]
+
+
+def _review_items(meeting: store.Meeting, verdicts: list[review.Verdict]) -> list[review.Item]:
+    transcript, _ = _working_copy(meeting)
+    draft = MinutesDraft.from_dict(meeting.draft_minutes or meeting.minutes or {})
+    return review.reviewed_items(draft, verdicts, [segment.start for segment in transcript.segments])
+
+
+def _applied(meeting: store.Meeting, minutes: MinutesDraft, verdicts: list[review.Verdict]) -> MinutesDraft:
+    speakers = Transcript.from_dict(meeting.transcript or {}).speakers
+    return review.apply_review(minutes, _review_items(meeting, verdicts), speakers)
+
+
+def _item_counts(
+    session: Any, meeting: store.Meeting, draft: MinutesDraft, final: MinutesDraft
+) -> dict[str, Any]:
+    """The review's item counts for the ledger: ``{"decisions": {..}, "actions": {..}, "item_review": b}``."""
+    verdicts = _verdicts(session, meeting.id)
+    kinds = (review.DECISION, review.ACTION)
+    if verdicts:
+        items = _review_items(meeting, verdicts)
+        counts = {kind: review.counts_of(items, kind) for kind in kinds}
+    else:
+        counts = {kind: review.counts_by_comparison(draft, final, kind) for kind in kinds}
+    return {
+        "decisions": counts[review.DECISION].as_dict(),
+        "actions": counts[review.ACTION].as_dict(),
+        "item_review": bool(verdicts),
+    }
+
+
+@dataclass
+class ReviewState:
+    items: list[review.Item]
+    decisions: review.Counts
+    actions: review.Counts
+    approved: bool
+
+
+def get_review(db: Database, meeting_id: str, actor: Principal, audited: bool = True) -> ReviewState:
+    """Every decision and action of the draft with the reviewer's verdict, and the counts so far.
+
+    ``audited`` False: the page shows it beside the result, whose read is audited already."""
+    _permitted(db, meeting_id, actor, Action.VIEWED)
+    with db.session() as session:
+        meeting = store.get_meeting(session, meeting_id)
+        items = _review_items(meeting, _verdicts(session, meeting_id))
+    if audited:
+        _audited(db, actor, Action.VIEWED, meeting_id)
+    return ReviewState(
+        items, review.counts_of(items, review.DECISION), review.counts_of(items, review.ACTION),
+        meeting.approved_at is not None,
+    )  # fmt: skip
+
+
+@dataclass
+class ItemChange:
+    """What a reviewer sends for one item; ``status`` is accepted, edited, removed or proposed (undo)."""
+
+    status: str
+    text: str | None = None
+    who: str | None = None
+    deadline: str | None = None
+
+
+def _clean(text: str | None, limit: int, what: str) -> str | None:
+    """A reviewer's text stripped and CPR-masked; None when empty. Over ``limit`` → 422."""
+    if text is None:
+        return None
+    cleaned = mask_cpr(text.strip())
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{what} må højst være {limit} tegn.")
+    return cleaned or None
+
+
+def _typed_fields(kind: str, change: ItemChange) -> tuple[str, str | None, str | None]:
+    text = _clean(change.text, review.MAX_TEXT_CHARS, "Teksten")
+    if text is None:
+        raise InvalidInput("Teksten må ikke være tom.")
+    who = _clean(change.who, review.MAX_WHO_CHARS, "Den ansvarlige")
+    deadline = _clean(change.deadline, review.MAX_DEADLINE_CHARS, "Fristen")
+    if kind == review.DECISION and (who or deadline):
+        raise InvalidInput("En beslutning har ingen ansvarlig eller frist; det har et handlingspunkt.")
+    return text, who, deadline
+
+
+def _store_verdict(session: Any, meeting: store.Meeting, item: review.Item, actor: Principal) -> None:
+    row = session.get(store.ReviewItem, (meeting.id, item.key))
+    if row is None:
+        row = store.ReviewItem(meeting_id=meeting.id, key=item.key, kind=item.kind, section=item.section)
+        session.add(row)
+    row.segment, row.status, row.updated_by = item.segment, item.status, actor.name
+    row.text, row.who, row.deadline = item.text, item.who, item.deadline
+    row.original_text, row.original_who, row.original_deadline = (
+        item.original_text, item.original_who, item.original_deadline,
+    )  # fmt: skip
+
+
+def _after_change(session: Any, meeting: store.Meeting, actor: Principal) -> None:
+    session.flush()
+    minutes = MinutesDraft.from_dict(meeting.minutes or {})
+    meeting.minutes = _applied(meeting, minutes, _verdicts(session, meeting.id)).to_dict()
+    audit(session, actor, Action.CORRECTED, object_type="meeting", object_id=meeting.id)
+
+
+def review_item(db: Database, meeting_id: str, actor: Principal, key: str, change: ItemChange) -> review.Item:
+    """Accept, edit, remove (or return to proposed) one item; the working copy follows at once."""
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        items = {item.key: item for item in _review_items(meeting, _verdicts(session, meeting_id))}
+        item = items.get(key)
+        if item is None:
+            raise NotFound(f"Punktet {key} findes ikke i referatets gennemsyn.")
+        row = session.get(store.ReviewItem, (meeting_id, key))
+        if change.status == review.ACCEPTED and item.status == review.ADDED and change.text is None:
+            return item  # the reviewer's own item needs no acceptance
+        if change.status == review.ACCEPTED and item.status != review.ADDED:
+            item = replace(
+                item, status=review.ACCEPTED, text=item.original_text or item.text,
+                who=item.original_who, deadline=item.original_deadline,
+            )  # fmt: skip
+        elif change.status in (review.ACCEPTED, review.EDITED):
+            text, who, deadline = _typed_fields(item.kind, change)
+            item = replace(item, text=text, who=who, deadline=deadline)
+            item = replace(item, status=review.verdict_status(item, text, who, deadline))
+        elif change.status == review.REMOVED and item.status != review.ADDED:
+            item = replace(item, status=review.REMOVED)
+        elif change.status in (review.REMOVED, review.PROPOSED):
+            # Undo: a draft item is proposed again; an added item that is removed is gone.
+            if row is not None:
+                session.delete(row)
+            item = replace(
+                item, status=review.REMOVED if item.status == review.ADDED else review.PROPOSED,
+                text=item.original_text or item.text, who=item.original_who, deadline=item.original_deadline,
+            )  # fmt: skip
+            _after_change(session, meeting, actor)
+            return item
+        else:
+            raise InvalidInput("Status skal være 'accepted', 'edited', 'removed' eller 'proposed'.")
+        _store_verdict(session, meeting, item, actor)
+        _after_change(session, meeting, actor)
+    return item
+
+
+def add_review_item(
+    db: Database,
+    meeting_id: str,
+    actor: Principal,
+    kind: str,
+    section: int,
+    change: ItemChange,
+    segment: int | None = None,
+) -> review.Item:
+    """A decision or action the draft missed, added by the reviewer (counted as added)."""
+    if kind not in review.KIND_PREFIX:
+        raise InvalidInput("Art skal være 'decision' eller 'action'.")
+    _permitted(db, meeting_id, actor, Action.CORRECTED)
+    text, who, deadline = _typed_fields(kind, change)
+    with db.session() as session:
+        meeting = _editable(session, meeting_id)
+        transcript, minutes = _working_copy(meeting)
+        if not 0 <= section < len(minutes.sections):
+            raise InvalidInput(f"Punkt {section} findes ikke; referatet har {len(minutes.sections)} punkter.")
+        if segment is not None and not 0 <= segment < len(transcript.segments):
+            raise InvalidInput(f"Segment {segment} findes ikke i transskriptionen.")
+        verdicts = _verdicts(session, meeting_id)
+        if sum(v.status == review.ADDED for v in verdicts) >= review.MAX_ADDED_ITEMS:
+            raise InvalidInput(f"Der kan højst tilføjes {review.MAX_ADDED_ITEMS} punkter til et referat.")
+        start = transcript.segments[segment].start if segment is not None else minutes.sections[section].start
+        key = f"{review.KIND_PREFIX[kind]}+{uuid.uuid4().hex[:12]}"
+        item = review.Item(key, kind, section, segment, start, review.ADDED, text, who, deadline)
+        _store_verdict(session, meeting, item, actor)
+        _after_change(session, meeting, actor)
+    return item
 
 
 def delete_meeting(
@@ -618,43 +612,3 @@ def cancel_meeting(db: Database, runner: JobRunner, meeting_id: str, actor: Prin
     job = runner.cancel(meeting.job_id)
     _audited(db, actor, Action.CANCELLED, meeting_id)
     return job
-
-
-# --- CLI: a file in, a folder of exports out -----------------------------------------------------------
-
-CLI_EXPORTS = {
-    "json": "transcript.json",
-    "docx": "minutes.docx",
-    "md": "minutes.md",
-    "srt": "transcript.srt",
-    "vtt": "transcript.vtt",
-}
-
-
-def transcribe_to_folder(
-    db: Database,
-    settings: Settings,
-    audio: Path,
-    out_dir: Path,
-    request: MeetingRequest,
-    on_progress: ProgressCallback | None = None,
-    user: str | None = None,
-) -> MeetingOutput:
-    """`kai minutes transcribe`: process one file and write its exports into ``out_dir``."""
-    if not audio.is_file():
-        raise NotFound(f"Filen {audio} findes ikke.")
-    request = validate_request(settings, request)
-    _check_audio(audio)
-    try:
-        output = process_recording(settings, audio, request, on_progress)
-    except InvalidInput:
-        with db.session() as session:
-            _record_transcription(session, None, user)
-        raise
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt, name in CLI_EXPORTS.items():
-        content, _, _ = render_export(fmt, output.transcript, output.minutes)
-        (out_dir / name).write_bytes(content)
-    with db.session() as session:
-        _record_transcription(session, output, user)
-    return output

@@ -70,6 +70,40 @@ class MeetingShare(Base):
 SHARE_USER, SHARE_ROLE = "user", "role"
 
 
+class ReviewItem(Base):
+    """The reviewer's verdict on one decision or action of a meeting's draft, or one she added.
+
+    ``key`` names the item: ``d<section>.<n>`` / ``a<section>.<n>`` for the n-th decision/action of a section
+    of the machine draft (``draft_minutes``, which never changes), ``d+<hex>`` / ``a+<hex>`` for an added one.
+    A draft item without a row is still ``proposed``. The draft's own wording is kept beside the edited one.
+    """
+
+    __tablename__ = "minutes_review_items"
+
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("minutes_meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # decision | action
+    section: Mapped[int] = mapped_column()  # index into the minutes' sections
+    segment: Mapped[int | None] = mapped_column(nullable=True)
+    status: Mapped[str] = mapped_column(String(10))  # accepted | edited | removed | added
+    original_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    original_who: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    original_deadline: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    who: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    deadline: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def review_items(session: Session, meeting_id: str) -> list[ReviewItem]:
+    """The stored verdicts of one meeting's review, in a stable order (draft items, then added ones)."""
+    query = select(ReviewItem).where(ReviewItem.meeting_id == meeting_id)
+    return sorted(session.scalars(query), key=lambda item: (item.section, item.key))
+
+
 def meeting_not_found(meeting_id: str) -> NotFound:
     return NotFound(f"Mødet {meeting_id} findes ikke.")
 

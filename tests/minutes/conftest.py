@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from credentials import bearer_for
@@ -22,3 +22,9 @@ def api_headers(settings: Settings) -> dict[str, str]:
 def client(settings: Settings, api_headers: dict[str, str]) -> Iterator[TestClient]:
     with TestClient(create_app(settings), headers=api_headers) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def headers_for(settings: Settings) -> Callable[[str], dict[str, str]]:
+    """Authorization headers for another new user, by name (for access tests)."""
+    return lambda name: bearer_for(settings, name)

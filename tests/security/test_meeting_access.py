@@ -39,6 +39,9 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PUT", "/speakers", {"speakers": {"Taler 1": "Overtaget"}}),
     ("PATCH", "/transcript", {"segments": [{"id": 0, "text": "Overtaget"}]}),
     ("PUT", "/minutes", MINUTES_BODY),
+    ("GET", "/review", None),
+    ("PUT", "/review/items/d0.0", {"status": "removed"}),
+    ("POST", "/review/items", {"kind": "decision", "section": 0, "text": "Overtaget"}),
     ("POST", "/approve", {}),
     ("POST", "/cancel", None),
     ("DELETE", "", None),
@@ -111,7 +114,13 @@ def test_shared_users_may_read_listen_export_and_edit_but_not_manage(
 ) -> None:
     _share(kai, transcribed, [NAMED], ["sagsbehandler"])
     meeting = f"{API}/{transcribed}"
-    for path in (meeting, f"{meeting}/result", f"{meeting}/audio", f"{meeting}/export/txt"):
+    for path in (
+        meeting,
+        f"{meeting}/result",
+        f"{meeting}/audio",
+        f"{meeting}/export/txt",
+        f"{meeting}/review",
+    ):
         assert kai.as_user(user, "GET", path).status_code == 200, path
     segment = kai.as_user(user, "GET", f"{meeting}/result").json()["transcript"]["segments"][0]
     edit = {"segments": [{"id": segment["id"], "text": f"Rettet af {user}."}]}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from security_fixtures import DANISH_WAV, JFK, OWNER, Kai
-from services.minutes import service
+from services.minutes import processing
 
 API = "/api/minutes/meetings"
 CPR, CPR_DASHED = "0707614285", "070761-4285"
@@ -107,9 +107,9 @@ def test_a_spoken_cpr_number_is_masked_before_the_transcript_is_stored(
 ) -> None:
     # The bundled Whisper model cannot be made to say a given CPR number, so the real recogniser's output gets
     # one added to its first line and to the draft; what is under test is how the job stores that output.
-    recognise = service.process_recording
+    recognise = processing.process_recording
 
-    def saying_a_cpr_number(*args: Any, **kwargs: Any) -> service.MeetingOutput:
+    def saying_a_cpr_number(*args: Any, **kwargs: Any) -> processing.MeetingOutput:
         output = recognise(*args, **kwargs)
         first, *rest = output.transcript.segments
         said = replace(first, text=f"{first.text} cpr {CPR_DASHED}", speaker=f"Mor {CPR}")
@@ -121,7 +121,7 @@ def test_a_spoken_cpr_number_is_masked_before_the_transcript_is_stored(
             minutes=replace(output.minutes, sections=[noted, *others]),
         )
 
-    monkeypatch.setattr(service, "process_recording", saying_a_cpr_number)
+    monkeypatch.setattr(processing, "process_recording", saying_a_cpr_number)
     created = kai.upload(OWNER, JFK, language="en", title="Møde")
     assert created.status_code == 202, created.text
     meeting_id = created.json()["id"]

@@ -7,8 +7,9 @@ import re
 import zipfile
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
+from stored_meetings import store_meeting
 
 from browser import (
     LiveServer,
@@ -107,9 +108,14 @@ def test_upload_review_approve_and_download(page: Page, live_server: LiveServer)
     first.get_by_role("button", name="Gem linjen").click()
     expect(first.locator("p.text")).to_have_text("And so, my fellow Americans, ask not.")
 
-    # Add a decision to the minutes and save them.
+    # Add a decision to the minutes (it is saved at once, marked as added), and save the minutes.
     page.locator("fieldset.agenda-item").first.get_by_role("button", name="Tilføj beslutning").click()
-    page.get_by_label("Beslutning 1").first.fill("Talen lægges på hjemmesiden.")
+    page.get_by_label("Beslutningens tekst").fill("Talen lægges på hjemmesiden.")
+    page.get_by_role("button", name="Tilføj", exact=True).click()
+    expect(page.locator('li.review-item[data-status="added"]')).to_contain_text(
+        "Talen lægges på hjemmesiden."
+    )
+    page.locator("fieldset.agenda-item").first.get_by_label("Resumé").fill("Præsidenten holdt sin tale.")
     page.get_by_role("button", name="Gem referat").click()
     expect(page.locator("#minutes-status")).to_have_text(re.compile("Referatet er gemt"))
 
@@ -225,3 +231,96 @@ def test_anonymous_is_sent_to_login(page: Page, live_server: LiveServer) -> None
     page.wait_for_url(f"{live_server.url}/login?next=/referat")
     expect(page.get_by_role("heading", name="Log ind")).to_be_visible()
     assert page.request.get("/api/minutes/meetings").status == 401
+
+
+def _draft_counts(live_server: LiveServer) -> dict[str, dict[str, int]]:
+    """The item counts of every approved meeting's review row, summed by hand (what Gevinster must show)."""
+    sums: dict[str, dict[str, int]] = {"decisions": {}, "actions": {}}
+    with live_server.db.session() as session:
+        rows = session.scalars(select(UsageEvent).where(UsageEvent.task == "review")).all()
+        for row in rows:
+            for kind, total in sums.items():
+                for key, value in (row.quality.get(kind) or {}).items():
+                    total[key] = total.get(key, 0) + value
+    return sums
+
+
+def test_review_each_decision_and_action_then_approve(
+    page: Page, live_server: LiveServer, browser: Browser
+) -> None:
+    owner = log_in(page, live_server, Role.MEDARBEJDER, "/referat")
+    meeting_id, draft = store_meeting(live_server.db, live_server.settings, owner, audio=True)
+    n_decisions = sum(len(s.decisions) for s in draft.sections)
+    n_actions = sum(len(s.actions) for s in draft.sections)
+    page.goto(f"/referat/{meeting_id}")
+    items = page.locator("li.review-item")
+    expect(items).to_have_count(n_decisions + n_actions)
+    decisions = page.locator('li.review-item[data-kind="decision"]')
+    actions = page.locator('li.review-item[data-kind="action"]')
+
+    # Each item links to where it was said: its button plays the recording from that segment's start.
+    first = decisions.nth(0)
+    seek = first.get_by_role("button", name=re.compile("^Afspil beslutning"))
+    segment = int(seek.get_attribute("data-segment") or -1)
+    start = float(page.locator(f"#segment-{segment}").get_attribute("data-start") or -1)
+    assert start > 0 and float(seek.get_attribute("data-start") or 0) == start
+    seek.click()
+    page.wait_for_function(
+        "([start]) => { const a = document.getElementById('audio');"
+        " return Math.abs(a.currentTime - start) < 1.5 && a.currentTime > 0; }",
+        arg=[start],
+    )
+    page.evaluate("document.getElementById('audio').pause()")
+
+    # Accept one, edit one, remove one, add one.
+    first.get_by_role("button", name=re.compile("^Godkend beslutning")).click()
+    expect(decisions.nth(0)).to_have_attribute("data-status", "accepted")
+    decisions.nth(1).get_by_role("button", name=re.compile("^Ret beslutning")).click()
+    page.get_by_label("Beslutningens tekst").fill("Forslaget sendes i høring som foreslået af forvaltningen.")
+    page.get_by_role("button", name="Gem rettelsen").click()
+    expect(decisions.nth(1)).to_have_attribute("data-status", "edited")
+    expect(decisions.nth(1)).to_contain_text("Forslaget sendes i høring som foreslået")
+    actions.nth(0).get_by_role("button", name=re.compile("^Fjern handlingspunkt")).click()
+    expect(actions.nth(0)).to_have_attribute("data-status", "removed")
+    page.get_by_role("button", name="Tilføj handlingspunkt").first.click()
+    page.get_by_label("Opgave", exact=True).fill("Invitere skolebestyrelserne til dialogmøde")
+    page.get_by_label("Ansvarlig", exact=True).fill("Karsten Friis")
+    page.get_by_label(re.compile("^Frist")).fill("efter sommerferien")
+    page.get_by_role("button", name="Tilføj", exact=True).click()
+    added = page.locator('li.review-item[data-status="added"]')
+    expect(added).to_have_count(1)
+    expect(added).to_contain_text("Frist: efter sommerferien")
+    expect(page.locator("#review-counts")).to_contain_text("1 rettet")
+    assert_accessible(page, "referat-item-review")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Godkend referatet").click()
+    expect(page.locator("#approved-mark")).to_contain_text("Godkendt")
+    expect(page.locator(".minutes-pane")).to_contain_text("Invitere skolebestyrelserne til dialogmøde")
+
+    quality = _review_row(live_server, meeting_id).quality
+    assert quality["decisions"] == {
+        "proposed": n_decisions, "accepted": n_decisions - 1, "edited": 1, "removed": 0, "added": 0,
+        "unmarked": n_decisions - 2,
+    }  # fmt: skip
+    assert quality["actions"] == {
+        "proposed": n_actions, "accepted": n_actions - 1, "edited": 0, "removed": 1, "added": 1,
+        "unmarked": n_actions - 1,
+    }  # fmt: skip
+
+    # Gevinster sums the counts of every approved meeting (this one among them).
+    manager = browser.new_context(base_url=live_server.url).new_page()
+    try:
+        log_in(manager, live_server, Role.LEDELSE, "/gevinster")
+        expected = _draft_counts(live_server)
+        for label, kind in (("Beslutninger", "decisions"), ("Handlingspunkter", "actions")):
+            row = manager.locator(
+                "#draft-quality tbody tr", has=manager.get_by_role("rowheader", name="I alt")
+            )
+            cells = row.filter(has_text=label).locator("td").all_inner_texts()
+            c = expected[kind]
+            assert cells[2:7] == [str(c[k]) for k in ("proposed", "accepted", "edited", "removed", "added")]
+            precision = (c["accepted"] + c["edited"]) / c["proposed"]
+            assert cells[7] == f"{precision:.2f}".replace(".", ",")
+    finally:
+        manager.context.close()

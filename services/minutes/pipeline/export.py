@@ -193,20 +193,28 @@ def _danish_date(value: date | None) -> str:
     return NOT_GIVEN if value is None else danish_date(value)
 
 
-def _deadline_text(deadline: str | None) -> str:
-    # The draft stores an ISO date when the deadline could be resolved; show it the Danish way.
-    if not deadline:
-        return NOT_GIVEN.lower()
-    try:
-        return _danish_date(date.fromisoformat(deadline.strip()))
-    except ValueError:
-        return _one_line(deadline)
+def _deadline_text(action: ActionItem) -> str:
+    """A resolved deadline (an ISO date) the Danish way; one that could not be resolved as it was said
+    ("efter sommerferien"); else "ikke angivet"."""
+    if action.deadline_date is not None:
+        return _danish_date(date.fromisoformat(action.deadline_date))
+    said = action.deadline_text or action.deadline
+    return _one_line(said) if said and said.strip() else NOT_GIVEN.lower()
+
+
+REVIEW_MARKS = {"edited": "rettet ved gennemsyn", "added": "tilføjet ved gennemsyn"}
+
+
+def _marked(text: str, item: Decision | ActionItem) -> str:
+    """``text`` with the review's mark when the reviewer edited or added the item."""
+    mark = REVIEW_MARKS.get(item.review or "")
+    return f"{text} ({mark})" if mark else text
 
 
 def _action_fields(transcript: Transcript, action: ActionItem) -> tuple[str, str, str]:
     """(who, what, deadline) as shown; ``who`` may be a speaker label, so it gets its display name."""
     who = transcript.speaker_name(action.who) if action.who else NOT_GIVEN
-    return who or NOT_GIVEN, _one_line(action.what), _deadline_text(action.deadline)
+    return who or NOT_GIVEN, _marked(_one_line(action.what), action), _deadline_text(action)
 
 
 def _action_line(transcript: Transcript, action: ActionItem) -> str:
@@ -427,7 +435,7 @@ def minutes_markdown(transcript: Transcript, draft: MinutesDraft, *, final: bool
     for section in d.sections:
         out.append(f"## Punkt {section.number}: {_md_inline(section.title)}")
         out += ["### Resumé", _md(_summary(section)), "### Beslutninger"]
-        out.append("\n".join(f"- {_md(x.text)}" for x in section.decisions) or NO_DECISIONS)
+        out.append("\n".join(f"- {_md(_marked(x.text, x))}" for x in section.decisions) or NO_DECISIONS)
         out.append("### Opfølgning")
         out.append("\n".join(f"- {_md(_action_line(t, a))}" for a in section.actions) or NO_ACTIONS)
     out.append(f"## {APPENDIX_TITLE}")
@@ -446,7 +454,7 @@ def minutes_text(transcript: Transcript, draft: MinutesDraft, *, final: bool = F
     if not d.sections:
         out.append(NO_SECTIONS)
     for section in d.sections:
-        decisions = "\n".join(f"• {_one_line(x.text)}" for x in section.decisions) or NO_DECISIONS
+        decisions = "\n".join(f"• {_marked(_one_line(x.text), x)}" for x in section.decisions) or NO_DECISIONS
         actions = "\n".join(f"• {_action_line(t, a)}" for a in section.actions) or NO_ACTIONS
         out += [
             f"Punkt {section.number}: {_one_line(section.title)}",
@@ -505,7 +513,7 @@ def _docx_decisions(doc: DocxDocument, decisions: list[Decision]) -> None:
     if not decisions:
         doc.add_paragraph(NO_DECISIONS)
     for decision in decisions:
-        doc.add_paragraph(_x(_one_line(decision.text)), style="List Bullet")
+        doc.add_paragraph(_x(_marked(_one_line(decision.text), decision)), style="List Bullet")
 
 
 def minutes_docx(transcript: Transcript, draft: MinutesDraft, *, final: bool = False) -> bytes:

@@ -81,6 +81,7 @@ class Decision:
     start: float
     speaker: str | None = None
     segment: int | None = None  # the segment where it was settled (the reviewer's link into the transcript)
+    review: str | None = None  # "edited" / "added" when the reviewer changed or added it (item review)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class ActionItem:
     speaker: str | None = None
     deadline_text: str | None = None  # the deadline as said ("på fredag"), also when it was resolved
     segment: int | None = None  # the segment where it was agreed
+    review: str | None = None  # "edited" / "added" when the reviewer changed or added it (item review)
 
     @property
     def deadline_date(self) -> str | None:

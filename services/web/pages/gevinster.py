@@ -32,6 +32,7 @@ def savings_page(request: Request, db: DatabaseDep, principal: Manager, simulate
         mark=SIMULATED_MARK,
         years=year_dicts(report),
         chart=budget_chart(report),
+        draft_quality=report.draft_quality,
     )
 
 

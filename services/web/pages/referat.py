@@ -16,7 +16,8 @@ from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
 from services.minutes import service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
-from services.minutes.pipeline.export import EXPORT_FORMATS
+from services.minutes.pipeline.export import EXPORT_FORMATS, REVIEW_MARKS
+from services.minutes.schemas import ReviewCountsOut, ReviewItemOut
 from services.minutes.store import Meeting
 from services.web.rendering import PageUser, danish_time, page_router, render
 
@@ -127,6 +128,17 @@ def meeting_page(request: Request, db: DatabaseDep, principal: PageUser, meeting
         minutes=minutes,
         speaker_labels=labels,
         export_formats=[(fmt, FORMAT_LABELS[fmt]) for fmt in EXPORT_FORMATS],
+        review_marks=REVIEW_MARKS,
         # referat.js keeps what the form does not show (times, segment ids) when it saves the minutes.
         minutes_data=minutes.to_dict(),
+        # The draft's decisions and actions with the reviewer's verdicts; referat.js shows and changes them.
+        review_data=None if approved else _review_data(service.get_review(db, meeting_id, principal, False)),
     )
+
+
+def _review_data(state: service.ReviewState) -> dict[str, Any]:
+    return {
+        "items": [ReviewItemOut.model_validate(item).model_dump() for item in state.items],
+        "decisions": ReviewCountsOut.model_validate(state.decisions).model_dump(),
+        "actions": ReviewCountsOut.model_validate(state.actions).model_dump(),
+    }

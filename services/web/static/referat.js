@@ -308,9 +308,6 @@
 
   const linesOf = (text) => text.split("\n").map((line) => line.trim()).filter(Boolean);
   const namesOf = (text) => text.split(",").map((name) => name.trim()).filter(Boolean);
-  const valueOf = (root, field) => root.querySelector(`[data-field="${field}"]`).value.trim();
-  const startOf = (item, fallback) =>
-    item.dataset.start === undefined ? fallback : Number(item.dataset.start);
 
   class MinutesEditor {
     constructor(form, stored, meetingId) {
@@ -319,12 +316,9 @@
       this.meetingId = meetingId;
       this.status = document.getElementById("minutes-status");
       this.dirty = false;
-      form.addEventListener("input", () => {
-        this.dirty = true;
-      });
-      form.addEventListener("click", (event) => {
-        const add = event.target.closest("button.add-item");
-        if (add) this.addItem(add);
+      form.addEventListener("input", (event) => {
+        // The item review saves itself; only the minutes' own fields wait for "Gem referat".
+        if (!event.target.closest(".review-list, .review-add")) this.dirty = true;
       });
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
@@ -336,19 +330,6 @@
       });
     }
 
-    addItem(button) {
-      const kind = button.dataset.kind;
-      const list = button.parentElement.querySelector(`ul[data-kind="${kind}"]`);
-      const section = button.closest("fieldset.agenda-item").dataset.index;
-      const html = document
-        .getElementById(`${kind}-template`)
-        .innerHTML.replaceAll("__S__", section)
-        .replaceAll("__N__", String(list.children.length + 1));
-      list.insertAdjacentHTML("beforeend", html);
-      list.lastElementChild.querySelector("textarea, input").focus();
-      this.dirty = true;
-    }
-
     collect() {
       const form = this.form;
       return {
@@ -358,27 +339,11 @@
         participants: namesOf(form.querySelector("#m-participants").value),
         sections: this.stored.sections.map((section, index) => {
           const box = form.querySelector(`fieldset.agenda-item[data-index="${index}"]`);
-          const items = (kind) => [...box.querySelectorAll(`ul[data-kind="${kind}"] > li`)];
           return {
             ...section,
             title: box.querySelector(`#s${index}-title`).value.trim() || section.title,
             summary: linesOf(box.querySelector(`#s${index}-summary`).value),
-            decisions: items("decisions")
-              .map((item) => ({
-                text: valueOf(item, "text"),
-                start: startOf(item, section.start),
-                speaker: item.dataset.speaker || null,
-              }))
-              .filter((decision) => decision.text),
-            actions: items("actions")
-              .map((item) => ({
-                what: valueOf(item, "what"),
-                who: valueOf(item, "who") || null,
-                deadline: valueOf(item, "deadline") || null,
-                start: startOf(item, section.start),
-                speaker: item.dataset.speaker || null,
-              }))
-              .filter((action) => action.what),
+            // Decisions and actions are the item review's: the API keeps the reviewed ones.
           };
         }),
       };
@@ -394,14 +359,199 @@
 
     /** A speaker got a new name: action owners named after the old one follow (as the API does). */
     renameOwner(oldName, newName) {
-      for (const input of this.form.querySelectorAll('input[data-field="who"]')) {
-        if (input.value.trim() === oldName) input.value = newName;
-      }
       for (const section of this.stored.sections) {
         for (const action of section.actions) {
           if (action.who === oldName) action.who = newName;
         }
       }
+    }
+  }
+
+  // --- review page: the draft's decisions and actions, each accepted, edited or removed ---------------------
+
+  const STATUS_LABELS = {
+    proposed: "Foreslået",
+    accepted: "Godkendt",
+    edited: "Rettet",
+    removed: "Fjernet",
+    added: "Tilføjet",
+  };
+  const KIND_LABELS = { decision: "Beslutning", action: "Handlingspunkt" };
+
+  function clockText(seconds) {
+    const total = Math.floor(seconds);
+    const pad = (n) => String(n).padStart(2, "0");
+    const hours = Math.floor(total / 3600);
+    const rest = `${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+    return hours ? `${hours}:${rest}` : rest;
+  }
+
+  class ItemReview {
+    constructor(form, meetingId, state) {
+      this.form = form;
+      this.meetingId = meetingId;
+      this.status = document.getElementById("minutes-status");
+      this.counts = document.getElementById("review-counts");
+      this.render(state);
+      form.addEventListener("click", (event) => {
+        const button = event.target.closest("button[data-act], button.add-review");
+        if (!button) return;
+        if (button.classList.contains("add-review")) this.openEditor(null, button);
+        else this.act(button.dataset.act, button.closest("li.review-item"));
+      });
+    }
+
+    render(state) {
+      this.state = state;
+      for (const list of this.form.querySelectorAll("ul.review-list")) list.replaceChildren();
+      const numbers = { decision: new Map(), action: new Map() };
+      for (const item of state.items) {
+        const list = this.form.querySelector(`ul.review-list[data-section="${item.section}"]`);
+        if (!list) continue;
+        const n = (numbers[item.kind].get(item.section) || 0) + 1;
+        numbers[item.kind].set(item.section, n);
+        list.append(this.itemElement(item, `${list.dataset.number}.${n}`));
+      }
+      const line = (c, name) =>
+        `${name}: ${c.proposed} foreslået, ${c.accepted - c.unmarked} godkendt, ${c.edited} rettet, ` +
+        `${c.removed} fjernet, ${c.added} tilføjet`;
+      this.counts.textContent =
+        `${line(state.decisions, "Beslutninger")}. ${line(state.actions, "Handlingspunkter")}.`;
+    }
+
+    itemElement(item, number) {
+      const kind = KIND_LABELS[item.kind];
+      const name = `${kind.toLowerCase()} ${number}`;
+      const li = element("li", {
+        class: `review-item status-${item.status}`,
+        "data-key": item.key,
+        "data-kind": item.kind,
+        "data-status": item.status,
+      });
+      const head = element("p", { class: "item-head" });
+      head.append(
+        element("strong", {}, `${kind} ${number}`),
+        " ",
+        element("span", { class: "badge" }, STATUS_LABELS[item.status]),
+      );
+      li.append(head, element("p", { class: "item-text" }, item.text));
+      if (item.kind === "action") {
+        const details = [`Ansvarlig: ${item.who || "ikke angivet"}`, `Frist: ${item.deadline || "ingen"}`];
+        li.append(element("p", { class: "item-details" }, details.join(" · ")));
+      }
+      if (item.status === "edited" && item.original_text && item.original_text !== item.text) {
+        li.append(element("p", { class: "item-original" }, `Udkastet: ${item.original_text}`));
+      }
+      const buttons = element("div", { class: "buttons" });
+      const button = (act, text, label) =>
+        element("button", { type: "button", class: "secondary", "data-act": act, "aria-label": label }, text);
+      const seekLabel = `Afspil ${name} fra ${clockText(item.start)}`;
+      const seek = element("button", {
+        type: "button",
+        class: "seek secondary",
+        "data-start": String(item.start),
+      });
+      seek.textContent = `Afspil fra ${clockText(item.start)}`;
+      seek.setAttribute("aria-label", seekLabel);
+      if (item.segment !== null) seek.dataset.segment = String(item.segment);
+      buttons.append(seek);
+      if (item.status === "removed") {
+        buttons.append(button("undo", "Fortryd", `Fortryd fjernelsen af ${name}`));
+      } else {
+        if (item.status !== "accepted" && item.status !== "added") {
+          buttons.append(button("accept", "Godkend", `Godkend ${name}`));
+        }
+        buttons.append(button("edit", "Ret", `Ret ${name}`), button("remove", "Fjern", `Fjern ${name}`));
+        if (item.status === "accepted" || item.status === "edited") {
+          buttons.append(button("undo", "Fortryd", `Fortryd vurderingen af ${name}`));
+        }
+      }
+      li.append(buttons);
+      return li;
+    }
+
+    async reload(message) {
+      this.render(await api("GET", `/${this.meetingId}/review`));
+      this.status.textContent = message;
+    }
+
+    async act(act, li) {
+      const item = this.state.items.find((candidate) => candidate.key === li.dataset.key);
+      if (act === "edit") {
+        this.openEditor(item, li);
+        return;
+      }
+      const status = { accept: "accepted", remove: "removed", undo: "proposed" }[act];
+      try {
+        await api("PUT", `/${this.meetingId}/review/items/${encodeURIComponent(item.key)}`, { status });
+        const done = { accept: "godkendt", remove: "fjernet", undo: "sat tilbage til forslag" }[act];
+        await this.reload(`${KIND_LABELS[item.kind]}en er ${done}.`);
+      } catch (error) {
+        this.status.textContent = error.message;
+      }
+    }
+
+    /** An inline editor for ``item`` (null: a new one of ``anchor``'s kind and section). */
+    openEditor(item, anchor) {
+      this.form.querySelector(".item-editor")?.remove();
+      const kind = item ? item.kind : anchor.dataset.kind;
+      const id = `item-editor-${item ? item.key.replace(/[^a-z0-9]/gi, "-") : "new"}`;
+      const box = element("div", {
+        class: "item-editor",
+        role: "group",
+        "aria-label": item ? "Ret punktet" : `Ny ${KIND_LABELS[kind].toLowerCase()}`,
+      });
+      const text = element("textarea", { id: `${id}-text`, rows: "2", maxlength: "2000" });
+      text.value = item ? item.text : "";
+      box.append(element("label", { for: text.id }, kind === "action" ? "Opgave" : "Beslutningens tekst"), text);
+      let who = null;
+      let deadline = null;
+      if (kind === "action") {
+        who = element("input", { type: "text", id: `${id}-who`, maxlength: "128", list: "participant-names" });
+        who.value = item?.who || "";
+        deadline = element("input", { type: "text", id: `${id}-deadline`, maxlength: "64" });
+        deadline.value = item?.deadline || "";
+        box.append(
+          element("label", { for: who.id }, "Ansvarlig"),
+          who,
+          element("label", { for: deadline.id }, "Frist (dato ÅÅÅÅ-MM-DD eller som sagt)"),
+          deadline,
+        );
+      }
+      const error = element("p", { class: "error", role: "alert", hidden: "" });
+      const buttons = element("div", { class: "buttons" });
+      const save = element("button", { type: "button" }, item ? "Gem rettelsen" : "Tilføj");
+      const cancel = element("button", { type: "button", class: "secondary" }, "Annullér");
+      buttons.append(save, cancel);
+      box.append(buttons, error);
+      cancel.addEventListener("click", () => box.remove());
+      save.addEventListener("click", async () => {
+        const body = { text: text.value };
+        if (kind === "action") {
+          body.who = who.value.trim() || null;
+          body.deadline = deadline.value.trim() || null;
+        }
+        try {
+          if (item) {
+            const path = `/${this.meetingId}/review/items/${encodeURIComponent(item.key)}`;
+            await api("PUT", path, { status: "edited", ...body });
+          } else {
+            await api("POST", `/${this.meetingId}/review/items`, {
+              kind,
+              section: Number(anchor.dataset.section),
+              ...body,
+            });
+          }
+          box.remove();
+          await this.reload(item ? "Rettelsen er gemt." : `${KIND_LABELS[kind]}en er tilføjet.`);
+        } catch (failure) {
+          error.textContent = failure.message;
+          error.hidden = false;
+        }
+      });
+      if (item) anchor.append(box);
+      else anchor.parentElement.append(box);
+      text.focus();
     }
   }
 
@@ -596,6 +746,7 @@
     const clock = new ReviewClock(meetingId, audio, document.getElementById("review-time"));
     const stored = JSON.parse(document.getElementById("minutes-data").textContent);
     const editor = new MinutesEditor(minutesForm, stored, meetingId);
+    new ItemReview(minutesForm, meetingId, JSON.parse(document.getElementById("review-data").textContent));
     const speakerForm = document.getElementById("speaker-form");
     if (speakerForm) initSpeakerForm(speakerForm, meetingId, editor);
     initSegmentEditing(review, meetingId);
