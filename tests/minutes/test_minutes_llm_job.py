@@ -14,7 +14,7 @@ from fake_llm import FakeLlm, running_fake_llm
 from fastapi.testclient import TestClient
 
 from audio_fixtures import SHARED_DATA
-from services.common.app import create_app
+from services.app import create_app
 from services.common.config import Settings
 
 pytestmark = pytest.mark.slow
