@@ -123,8 +123,8 @@ def _parsed(cls: type[Any], raw: Mapping[str, Any]) -> Any:
 
 def _value(hint: Any, value: Any) -> Any:
     """``value`` as type ``hint`` (a count is a non-negative int; a bool is never a number), or _INVALID."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
     for option in get_args(hint) if get_origin(hint) is types.UnionType else (hint,):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
         if (option is type(None) and value is None) or (option in (bool, str) and isinstance(value, option)):
             return value
         if option is int and number and isinstance(value, int) and value >= 0:
