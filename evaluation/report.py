@@ -20,10 +20,11 @@ from evaluation.budget import SOURCE as BUDGET_SOURCE
 from evaluation.savings import CATEGORIES, MEASURED, SERVICE_LABELS, SERVICES, SavingsReport, compute_savings
 from services.common.danish import danish_date
 from services.common.db import Database
+from services.common.ledger import Service
 
 TEMPLATES = Path(__file__).with_name("templates")
 SIMULATED_MARK = "SIMULEREDE DATA"
-COLORS = {"minutes": "#1f6f8b", "chatbot": "#e07a1f", "mailsort": "#4a8f3c"}
+COLORS = {Service.MINUTES: "#1f6f8b", Service.CHATBOT: "#e07a1f", Service.MAILSORT: "#4a8f3c"}
 # Excel number formats per column kind; the HTML uses the same kinds with Danish separators.
 XLSX_FORMATS = {
     "year": "0",  # a year is a label, not an amount: no thousands separator

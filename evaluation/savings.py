@@ -27,11 +27,20 @@ from sqlalchemy import select
 from evaluation.budget import BUDGET, BUDGET_YEARS
 from services.common.db import Database
 from services.common.errors import ConfigurationError
-from services.common.ledger import UsageEvent
+from services.common.ledger import (
+    FeedbackQuality,
+    ItemCounts,
+    ItemKind,
+    Outcome,
+    ReviewQuality,
+    Service,
+    Task,
+    UsageEvent,
+)
 
 DEFAULT_BASELINES = Path(__file__).with_name("baselines.toml")
-SERVICES: tuple[str, ...] = ("minutes", "chatbot", "mailsort")
-SERVICE_LABELS = {"minutes": "Referater", "chatbot": "Chatbot", "mailsort": "Postsortering"}
+SERVICES: tuple[Service, ...] = tuple(Service)
+SERVICE_LABELS = {Service.MINUTES: "Referater", Service.CHATBOT: "Chatbot", Service.MAILSORT: "Postsortering"}
 MEASURED, PROJECTED, PARTLY = "målt", "fremskrevet", "delvist målt"
 
 REQUIRED_BASELINES: tuple[str, ...] = (
@@ -47,24 +56,24 @@ REQUIRED_BASELINES: tuple[str, ...] = (
 )
 KINDS = ("measured", "assumed")
 # Scenario volume per service, in the service's unit of work.
-SCENARIO_KEYS = {"minutes": "meetings", "chatbot": "questions", "mailsort": "mails"}
+SCENARIO_KEYS = {Service.MINUTES: "meetings", Service.CHATBOT: "questions", Service.MAILSORT: "mails"}
 
 
 @dataclass(frozen=True)
 class Category:
-    service: str
+    service: Service
     label: str  # the task the time is freed from (or lost on), in Danish
 
 
 CATEGORIES: dict[str, Category] = {
-    "minutes.referat": Category("minutes", "Skrive referat (godkendt udkast)"),
-    "minutes.afventer": Category("minutes", "Referat afventer godkendelse (ingen gevinst endnu)"),
-    "minutes.fejlet": Category("minutes", "Transskription fejlede (ingen gevinst)"),
-    "chatbot.svar": Category("chatbot", "Finde svar i regler og vejledninger"),
-    "chatbot.uden_gevinst": Category("chatbot", "Spørgsmål uden brugbart svar (ingen gevinst)"),
-    "mailsort.auto": Category("mailsort", "Fordele indgående post (automatisk, ikke rettet)"),
-    "mailsort.fejlsorteret": Category("mailsort", "Rette fejlsorteret post (ekstra tid)"),
-    "mailsort.manuel": Category("mailsort", "Post fordelt af en medarbejder (ingen gevinst)"),
+    "minutes.referat": Category(Service.MINUTES, "Skrive referat (godkendt udkast)"),
+    "minutes.afventer": Category(Service.MINUTES, "Referat afventer godkendelse (ingen gevinst endnu)"),
+    "minutes.fejlet": Category(Service.MINUTES, "Transskription fejlede (ingen gevinst)"),
+    "chatbot.svar": Category(Service.CHATBOT, "Finde svar i regler og vejledninger"),
+    "chatbot.uden_gevinst": Category(Service.CHATBOT, "Spørgsmål uden brugbart svar (ingen gevinst)"),
+    "mailsort.auto": Category(Service.MAILSORT, "Fordele indgående post (automatisk, ikke rettet)"),
+    "mailsort.fejlsorteret": Category(Service.MAILSORT, "Rette fejlsorteret post (ekstra tid)"),
+    "mailsort.manuel": Category(Service.MAILSORT, "Post fordelt af en medarbejder (ingen gevinst)"),
 }
 
 
@@ -232,7 +241,7 @@ def load_rows(db: Database, *, simulated: bool) -> list[LedgerRow]:
         ]
 
 
-def _grouped(rows: Iterable[LedgerRow], service: str) -> dict[str, list[LedgerRow]]:
+def _grouped(rows: Iterable[LedgerRow], service: Service) -> dict[str, list[LedgerRow]]:
     groups: dict[str, list[LedgerRow]] = defaultdict(list)
     for row in rows:
         if row.service == service:
@@ -242,37 +251,38 @@ def _grouped(rows: Iterable[LedgerRow], service: str) -> dict[str, list[LedgerRo
 
 
 def _meeting_unit(ref: str, rows: list[LedgerRow], b: Baselines) -> UnitSaving:
-    reviews = [r for r in rows if r.task == "review"]
-    transcribes = [r for r in rows if r.task == "transcribe"]
+    reviews = [r for r in rows if r.task == Task.REVIEW]
+    transcribes = [r for r in rows if r.task == Task.TRANSCRIBE]
     if not reviews:
         first = transcribes[0] if transcribes else rows[0]
-        failed = bool(transcribes) and all(r.outcome == "failed" for r in transcribes)
+        failed = bool(transcribes) and all(r.outcome == Outcome.FAILED for r in transcribes)
         category = "minutes.fejlet" if failed else "minutes.afventer"
-        return UnitSaving("minutes", category, ref, first.created_at, 0.0, 0.0, 0.0, False, settled=failed)
+        return UnitSaving(
+            Service.MINUTES, category, ref, first.created_at, 0.0, 0.0, 0.0, False, settled=failed
+        )
     review = reviews[-1]
+    quality = ReviewQuality.from_dict(review.quality)
     seconds = review.volume or max((r.volume for r in transcribes), default=0.0)
     hours = seconds / 3600
     manual = b["minutes_manual_per_meeting_hour"] * hours
-    measured_review = review.quality.get("review_seconds")
-    if isinstance(measured_review, int | float):
+    if quality.review_seconds is not None:
         # The measured review time already contains the editing, so edit_ratio is not charged again.
-        kai = float(measured_review) / 60
+        kai = quality.review_seconds / 60
         measured = True
     else:
-        edit_ratio = min(max(float(review.quality.get("edit_ratio", 0.0) or 0.0), 0.0), 1.0)
+        edit_ratio = min(max(quality.edit_ratio, 0.0), 1.0)
         kai = b["minutes_review_per_meeting_hour"] * hours + b["minutes_rewrite_factor"] * edit_ratio * manual
         # Each wrong item removed and each missed item added also cost finding out in the recording.
-        kai += _item_fix_minutes(b) * sum(_fixes(review.quality, kind) for kind in DRAFT_ITEM_KINDS)
+        kai += _item_fix_minutes(b) * sum(_fixes(quality.counts(kind)) for kind in ItemKind)
         measured = False
     return UnitSaving(
-        "minutes", "minutes.referat", ref, review.created_at, manual, kai, manual - kai, measured
+        Service.MINUTES, "minutes.referat", ref, review.created_at, manual, kai, manual - kai, measured
     )
 
 
 # --- the draft's precision and recall in real use, from the review rows' item counts ------------------------
 
-DRAFT_ITEM_KINDS = {"decisions": "Beslutninger", "actions": "Handlingspunkter"}
-COUNT_KEYS = ("proposed", "accepted", "edited", "removed", "added")
+DRAFT_ITEM_LABELS = {ItemKind.DECISIONS: "Beslutninger", ItemKind.ACTIONS: "Handlingspunkter"}
 # Optional baseline (older baselines files lack it): minutes per removed or added draft item.
 ITEM_FIX_BASELINE = "minutes_fix_per_draft_item"
 
@@ -281,23 +291,8 @@ def _item_fix_minutes(b: Baselines) -> float:
     return b.values[ITEM_FIX_BASELINE].value if ITEM_FIX_BASELINE in b.values else 0.0
 
 
-def _item_counts(quality: dict[str, Any], kind: str) -> dict[str, int] | None:
-    """One kind's counts from a review row, or None when the row has none (approved before they existed)."""
-    raw = quality.get(kind)
-    if not isinstance(raw, dict):
-        return None
-    counts = {}
-    for key in COUNT_KEYS:
-        value = raw.get(key, 0)
-        counts[key] = (
-            int(value) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-        )
-    return counts
-
-
-def _fixes(quality: dict[str, Any], kind: str) -> int:
-    counts = _item_counts(quality, kind)
-    return counts["removed"] + counts["added"] if counts else 0
+def _fixes(counts: ItemCounts | None) -> int:
+    return counts.removed + counts.added if counts else 0
 
 
 @dataclass(frozen=True)
@@ -330,73 +325,71 @@ class DraftQualityLine:
 
 def draft_quality(rows: Sequence[LedgerRow]) -> list[DraftQualityLine]:
     """Per year and in all, per kind: the review counts of the approved meetings (each one's last review)."""
-    reviews: dict[str, LedgerRow] = {}
+    reviews: dict[str, tuple[LedgerRow, ReviewQuality]] = {}
     for row in rows:
-        if row.service == "minutes" and row.task == "review" and _item_counts(row.quality, "decisions"):
-            reviews[row.reference or f"row-{row.id}"] = row
-    periods: dict[str, list[LedgerRow]] = defaultdict(list)
-    for row in reviews.values():
-        periods[str(row.created_at.year)].append(row)
+        if row.service == Service.MINUTES and row.task == Task.REVIEW:
+            quality = ReviewQuality.from_dict(row.quality)
+            if quality.decisions is not None:
+                reviews[row.reference or f"row-{row.id}"] = (row, quality)
+    periods: dict[str, list[ReviewQuality]] = defaultdict(list)
+    for row, quality in reviews.values():
+        periods[str(row.created_at.year)].append(quality)
     if reviews:
-        periods["I alt"] = list(reviews.values())
+        periods["I alt"] = [quality for _, quality in reviews.values()]
     lines = []
     for period in sorted(periods, key=lambda p: (p == "I alt", p)):
-        for kind, label in DRAFT_ITEM_KINDS.items():
-            sums = dict.fromkeys(COUNT_KEYS, 0)
-            for row in periods[period]:
-                for key, value in (_item_counts(row.quality, kind) or {}).items():
-                    sums[key] += value
-            lines.append(DraftQualityLine(period, kind, label, len(periods[period]), **sums))
+        for kind, label in DRAFT_ITEM_LABELS.items():
+            total = sum((q.counts(kind) or ItemCounts() for q in periods[period]), ItemCounts())
+            figures = (total.proposed, total.accepted, total.edited, total.removed, total.added)
+            lines.append(DraftQualityLine(period, kind, label, len(periods[period]), *figures))
     return lines
 
 
 def _question_unit(ref: str, rows: list[LedgerRow], b: Baselines) -> UnitSaving | None:
-    asks = [r for r in rows if r.task == "ask"]
+    asks = [r for r in rows if r.task == Task.ASK]
     if not asks:
         return None  # feedback on an answer the ledger does not hold: nothing to credit
     ask = asks[0]
-    feedback = next((r for r in reversed(rows) if r.task == "feedback"), None)
-    unhelpful = feedback is not None and (
-        feedback.outcome == "unhelpful" or feedback.quality.get("helpful") is False
-    )
-    if ask.outcome == "abstained" or unhelpful:
-        return UnitSaving("chatbot", "chatbot.uden_gevinst", ref, ask.created_at, 0.0, 0.0, 0.0, False)
-    own = feedback.quality.get("manual_minutes") if feedback is not None else None
-    measured = isinstance(own, int | float) and not isinstance(own, bool)
-    manual = float(own) if measured else b["chatbot_manual_lookup_per_question"]  # type: ignore[arg-type]
+    feedback = next((r for r in reversed(rows) if r.task == Task.FEEDBACK), None)
+    said = FeedbackQuality.from_dict(feedback.quality) if feedback is not None else FeedbackQuality()
+    unhelpful = (feedback is not None and feedback.outcome == Outcome.UNHELPFUL) or not said.helpful
+    if ask.outcome == Outcome.ABSTAINED or unhelpful:
+        return UnitSaving(Service.CHATBOT, "chatbot.uden_gevinst", ref, ask.created_at, 0.0, 0.0, 0.0, False)
+    own = said.manual_minutes
+    measured = own is not None
+    manual = own if own is not None else b["chatbot_manual_lookup_per_question"]
     kai = b["chatbot_minutes_with_kai_per_answer"]
-    return UnitSaving("chatbot", "chatbot.svar", ref, ask.created_at, manual, kai, manual - kai, measured)
+    return UnitSaving(
+        Service.CHATBOT, "chatbot.svar", ref, ask.created_at, manual, kai, manual - kai, measured
+    )
 
 
 def _mail_unit(ref: str, rows: list[LedgerRow], b: Baselines) -> UnitSaving | None:
-    routes = [r for r in rows if r.task == "route"]
-    corrected = any(r.task == "correction" for r in rows)
+    routes = [r for r in rows if r.task == Task.ROUTE]
+    corrections = [r for r in rows if r.task == Task.CORRECTION]
+    if not (routes or corrections):
+        return None
     manual = b["mailsort_manual_routing_per_mail"]
     extra = b["mailsort_extra_per_misroute"]
-    if not routes:
-        if not corrected:
-            return None
-        at = next(r.created_at for r in rows if r.task == "correction")
-        return UnitSaving("mailsort", "mailsort.fejlsorteret", ref, at, manual, manual + extra, -extra, False)
-    route = routes[0]
-    if route.outcome != "auto":
-        return UnitSaving("mailsort", "mailsort.manuel", ref, route.created_at, manual, manual, 0.0, False)
-    if corrected:
+    if routes and routes[0].outcome != Outcome.AUTO:
+        category, kai, saved = "mailsort.manuel", manual, 0.0
+    elif corrections:
         # Someone still routed it by hand, plus the cost of the detour.
-        return UnitSaving(
-            "mailsort", "mailsort.fejlsorteret", ref, route.created_at, manual, manual + extra, -extra, False
-        )
-    return UnitSaving("mailsort", "mailsort.auto", ref, route.created_at, manual, 0.0, manual, False)
+        category, kai, saved = "mailsort.fejlsorteret", manual + extra, -extra
+    else:
+        category, kai, saved = "mailsort.auto", 0.0, manual
+    at = (routes or corrections)[0].created_at
+    return UnitSaving(Service.MAILSORT, category, ref, at, manual, kai, saved, False)
 
 
 def units_from_rows(rows: Sequence[LedgerRow], baselines: Baselines) -> list[UnitSaving]:
     units: list[UnitSaving] = []
-    for ref, group in _grouped(rows, "minutes").items():
+    for ref, group in _grouped(rows, Service.MINUTES).items():
         units.append(_meeting_unit(ref, group, baselines))
-    for ref, group in _grouped(rows, "chatbot").items():
+    for ref, group in _grouped(rows, Service.CHATBOT).items():
         if (unit := _question_unit(ref, group, baselines)) is not None:
             units.append(unit)
-    for ref, group in _grouped(rows, "mailsort").items():
+    for ref, group in _grouped(rows, Service.MAILSORT).items():
         if (unit := _mail_unit(ref, group, baselines)) is not None:
             units.append(unit)
     units.sort(key=lambda u: (u.at, u.service, u.reference))

@@ -11,12 +11,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from evaluation.savings import load_baselines
+from services.common import ledger
 from services.common.db import Database
 from services.common.errors import InvalidInput
 from services.common.ledger import UsageEvent
@@ -49,175 +49,110 @@ def _moment(rng: np.random.Generator, year: int) -> datetime:
             return day + timedelta(hours=8, seconds=int(rng.integers(0, 8 * 3600)))
 
 
-def _row(at: datetime, service: str, task: str, **fields: Any) -> dict[str, Any]:
-    row = {
-        "created_at": at,
-        "service": service,
-        "task": task,
-        "volume": 1.0,
-        "volume_unit": "items",
-        "processing_seconds": 0.0,
-        "user": None,
-        "outcome": "ok",
-        "quality": {},
-        "reference": None,
-        "simulated": True,
-    }
-    row.update(fields)
-    return row
+def _simulated(event: UsageEvent, at: datetime) -> UsageEvent:
+    event.created_at, event.simulated = at, True
+    return event
 
 
-def _meetings(rng: np.random.Generator, year: int, n: int, p: SimulationProfile) -> list[dict[str, Any]]:
+def _meetings(
+    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[UsageEvent]:
     rows = []
     for _ in range(n):
         ref, at = f"sim-m-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
         if rng.random() < p.failed_share:
-            rows.append(
-                _row(
-                    at,
-                    "minutes",
-                    "transcribe",
-                    volume=0.0,
-                    volume_unit="audio_seconds",
-                    outcome="failed",
-                    reference=ref,
-                )
-            )
+            rows.append(_simulated(ledger.record_failed_transcription(session, user=None, reference=ref), at))
             continue
         seconds = round(float(rng.lognormal(np.log(p.meeting_hours_mean * 3600), 0.4)), 1)
-        rows.append(
-            _row(
-                at,
-                "minutes",
-                "transcribe",
-                volume=seconds,
-                volume_unit="audio_seconds",
-                processing_seconds=seconds / 8,
-                reference=ref,
-                quality={"language": "da", "segments": int(seconds / 12), "speakers": 4},
-            )
+        transcription = ledger.TranscriptionQuality(language="da", segments=int(seconds / 12), speakers=4)
+        transcribed = ledger.record_transcription(
+            session,
+            audio_seconds=seconds,
+            processing_seconds=seconds / 8,
+            user=None,
+            reference=ref,
+            quality=transcription,
         )
+        rows.append(_simulated(transcribed, at))
         if rng.random() < p.unapproved_share:
             continue
         ratio = float(rng.beta(p.edit_ratio_alpha, p.edit_ratio_beta))
         draft = int(seconds * 2)
-        quality: dict[str, Any] = {
-            "edit_distance_chars": int(ratio * draft),
-            "draft_chars": draft,
-            "final_chars": draft,
-            "edit_ratio": round(ratio, 4),
-        }
+        review_seconds = None
         if rng.random() < p.review_measured_share:
             # Reading ≈ a quarter of the meeting, plus time for the edits.
-            quality["review_seconds"] = round(
-                seconds * (0.25 + 1.5 * ratio) * float(rng.uniform(0.7, 1.3)), 1
-            )
+            review_seconds = round(seconds * (0.25 + 1.5 * ratio) * float(rng.uniform(0.7, 1.3)), 1)
+        quality = ledger.ReviewQuality(
+            edit_distance_chars=int(ratio * draft),
+            draft_chars=draft,
+            final_chars=draft,
+            edit_ratio=round(ratio, 4),
+            review_seconds=review_seconds,
+        )
         # Approval follows within days, but stays inside the simulated year (no stray rows in the next one).
         later = min(
             at + timedelta(days=int(rng.integers(0, 4)), hours=2), datetime(year, 12, 31, 23, tzinfo=UTC)
         )
-        rows.append(
-            _row(
-                later,
-                "minutes",
-                "review",
-                volume=seconds,
-                volume_unit="audio_seconds",
-                quality=quality,
-                reference=ref,
-            )
+        reviewed = ledger.record_review(
+            session, audio_seconds=seconds, user=None, reference=ref, quality=quality
         )
+        rows.append(_simulated(reviewed, later))
     return rows
 
 
-def _questions(rng: np.random.Generator, year: int, n: int, p: SimulationProfile) -> list[dict[str, Any]]:
+def _questions(
+    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[UsageEvent]:
     rows = []
     for _ in range(n):
         ref, at = f"sim-q-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
         abstained = bool(rng.random() < p.abstain_share)
-        rows.append(
-            _row(
-                at,
-                "chatbot",
-                "ask",
-                volume_unit="questions",
-                processing_seconds=1.5,
-                outcome="abstained" if abstained else "answered",
-                reference=ref,
-                quality={
-                    "confidence": round(float(rng.uniform(0.2, 0.95)), 4),
-                    "citations": 0 if abstained else int(rng.integers(1, 4)),
-                    "answer_source": "extractive",
-                    "collections": ["sim"],
-                },
-            )
+        answer = ledger.AnswerQuality(
+            confidence=round(float(rng.uniform(0.2, 0.95)), 4),
+            citations=0 if abstained else int(rng.integers(1, 4)),
+            answer_source="extractive",
+            collections=("sim",),
         )
+        asked = ledger.record_answer(
+            session, abstained=abstained, processing_seconds=1.5, user=None, reference=ref, quality=answer
+        )
+        rows.append(_simulated(asked, at))
         if rng.random() >= p.feedback_share:
             continue
         helpful = not abstained and bool(rng.random() >= p.unhelpful_share)
-        quality: dict[str, Any] = {"helpful": helpful, "abstained": abstained}
+        manual_minutes = None
         if rng.random() < p.manual_minutes_share:
-            quality["manual_minutes"] = float(rng.choice([5, 10, 15, 20, 30]))
-        rows.append(
-            _row(
-                at + timedelta(minutes=3),
-                "chatbot",
-                "feedback",
-                volume_unit="answers",
-                outcome="helpful" if helpful else "unhelpful",
-                quality=quality,
-                reference=ref,
-            )
-        )
+            manual_minutes = float(rng.choice([5, 10, 15, 20, 30]))
+        feedback = ledger.FeedbackQuality(helpful, abstained, manual_minutes)
+        given = ledger.record_feedback(session, user=None, reference=ref, quality=feedback)
+        rows.append(_simulated(given, at + timedelta(minutes=3)))
     return rows
 
 
-def _mails(rng: np.random.Generator, year: int, n: int, p: SimulationProfile) -> list[dict[str, Any]]:
+def _mails(
+    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[UsageEvent]:
     rows = []
     queues = ("borgerservice", "byggesag", "social", "økonomi")
     for _ in range(n):
         ref, at = f"sim-e-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
         auto = bool(rng.random() < p.auto_share)
         queue = str(rng.choice(queues))
-        rows.append(
-            _row(
-                at,
-                "mailsort",
-                "route",
-                volume_unit="mails",
-                processing_seconds=0.05,
-                outcome="auto" if auto else "manual",
-                reference=ref,
-                quality={
-                    "queue": queue if auto else None,
-                    "confidence": round(float(rng.uniform(0.3, 0.99)), 4),
-                },
-            )
+        routing = ledger.RoutingQuality(
+            queue=queue if auto else None, confidence=round(float(rng.uniform(0.3, 0.99)), 4)
         )
+        routed = ledger.record_routing(
+            session, auto=auto, processing_seconds=0.05, user=None, reference=ref, quality=routing
+        )
+        rows.append(_simulated(routed, at))
         if auto and rng.random() < p.misroute_share:
-            rows.append(
-                _row(
-                    at + timedelta(hours=3),
-                    "mailsort",
-                    "correction",
-                    volume_unit="mails",
-                    outcome="misrouted",
-                    reference=ref,
-                    quality={"model_queue": queue, "queue": str(rng.choice(queues))},
-                )
-            )
+            moved = ledger.QueueChoiceQuality(queue=str(rng.choice(queues)), model_queue=queue)
+            corrected = ledger.record_correction(session, user=None, reference=ref, quality=moved)
+            rows.append(_simulated(corrected, at + timedelta(hours=3)))
         elif not auto and rng.random() < p.review_decision_share:
-            rows.append(
-                _row(
-                    at + timedelta(hours=1),
-                    "mailsort",
-                    "decision",
-                    volume_unit="mails",
-                    outcome="decided",
-                    reference=ref,
-                    quality={"queue": str(rng.choice(queues))},
-                )
-            )
+            chosen = ledger.QueueChoiceQuality(queue=str(rng.choice(queues)))
+            decided = ledger.record_decision(session, user=None, reference=ref, quality=chosen)
+            rows.append(_simulated(decided, at + timedelta(hours=1)))
     return rows
 
 
@@ -240,12 +175,10 @@ def simulate_year(
     scenario = baselines.scenarios[year]
     p = profile or SimulationProfile()
     rng = np.random.default_rng([seed, year])
-    rows = (
-        _meetings(rng, year, round(scenario.meetings * scale), p)
-        + _questions(rng, year, round(scenario.questions * scale), p)
-        + _mails(rng, year, round(scenario.mails * scale), p)
-    )
-    if rows:
-        with db.session() as session:
-            session.execute(insert(UsageEvent), rows)  # bulk insert: a year is tens of thousands of rows
+    with db.session() as session:
+        rows = (
+            _meetings(session, rng, year, round(scenario.meetings * scale), p)
+            + _questions(session, rng, year, round(scenario.questions * scale), p)
+            + _mails(session, rng, year, round(scenario.mails * scale), p)
+        )
     return len(rows)

@@ -538,22 +538,18 @@ def ask(
         session.flush()
         answer_id = row.id
         audit(session, principal, Action.ASKED, object_type="answer", object_id=answer_id)
-        ledger.record(
+        ledger.record_answer(
             session,
-            service="chatbot",
-            task="ask",
-            volume=1,
-            volume_unit="questions",
+            abstained=answer.abstained,
             processing_seconds=time.perf_counter() - started,
             user=principal.name,
-            outcome="abstained" if answer.abstained else "answered",
-            quality={
-                "confidence": round(answer.confidence, 4),
-                "citations": len(answer.citations),
-                "answer_source": answer.source,
-                "collections": answer.collections,
-            },
             reference=answer_id,
+            quality=ledger.AnswerQuality(
+                confidence=round(answer.confidence, 4),
+                citations=len(answer.citations),
+                answer_source=answer.source,
+                collections=tuple(answer.collections),
+            ),
         )
     return ChatReply(answer, answer_id, conversation_id)
 
@@ -587,19 +583,11 @@ def give_feedback(
         if answer.user != principal.name and principal.role != Role.ADMIN:
             raise Forbidden("Du kan kun give feedback på dine egne svar.")
         answer.helpful = helpful
-        quality: dict[str, Any] = {"helpful": helpful, "abstained": answer.abstained}
-        if manual_minutes is not None:
-            quality["manual_minutes"] = manual_minutes
-        ledger.record(
+        ledger.record_feedback(
             session,
-            service="chatbot",
-            task="feedback",
-            volume=1,
-            volume_unit="answers",
             user=principal.name,
-            outcome="helpful" if helpful else "unhelpful",
-            quality=quality,
             reference=answer_id,
+            quality=ledger.FeedbackQuality(helpful, answer.abstained, manual_minutes),
         )
 
 

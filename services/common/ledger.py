@@ -3,12 +3,22 @@
 A row says what was done (service, task), how much (volume + unit), how long kai took, for whom, and how it
 ended (outcome plus quality figures such as edit distance or confidence). Savings are computed from these rows
 later, so a row records facts, never minutes saved.
+
+This module is the ledger's contract: the names of services, tasks, units and outcomes (``StrEnum``s whose
+values are the strings stored), one typed quality record per task kind, and one ``record_*`` function per
+task kind, the only way a row is written. Readers turn a row's stored quality back into its record with the
+record's ``from_dict``, which tolerates rows written before a field existed (a missing or malformed field
+reads as its default).
 """
 
 from __future__ import annotations
 
+import types
+from collections.abc import Mapping
+from dataclasses import asdict, astuple, dataclass, fields, is_dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Self, get_args, get_origin, get_type_hints
 
 from sqlalchemy import JSON, Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -21,43 +31,300 @@ class UsageEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    service: Mapped[str] = mapped_column(String(32), index=True)  # minutes | chatbot | mailsort
-    task: Mapped[str] = mapped_column(String(64), index=True)  # e.g. transcribe, review, ask, route
+    service: Mapped[str] = mapped_column(String(32), index=True)  # a Service
+    task: Mapped[str] = mapped_column(String(64), index=True)  # a Task
     volume: Mapped[float] = mapped_column(Float, default=1.0)  # e.g. audio seconds, mails, questions
-    volume_unit: Mapped[str] = mapped_column(String(32), default="items")
+    volume_unit: Mapped[str] = mapped_column(String(32), default="items")  # a Unit
     processing_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     user: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(32), default="ok")  # ok | failed | cancelled | ...
+    outcome: Mapped[str] = mapped_column(String(32), default="ok")  # an Outcome
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reference: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # e.g. meeting id
     simulated: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
-def record(
+# --- names: the values are the strings stored in the table ----------------------------------------------
+
+
+class Service(StrEnum):
+    MINUTES = "minutes"
+    CHATBOT = "chatbot"
+    MAILSORT = "mailsort"
+
+
+class Task(StrEnum):
+    TRANSCRIBE = "transcribe"  # a recording became a transcript and a minutes draft
+    REVIEW = "review"  # a person approved the reviewed minutes
+    ASK = "ask"  # a question answered (or abstained from)
+    FEEDBACK = "feedback"  # a person's verdict on an answer
+    ROUTE = "route"  # a mail routed, automatically or to review
+    CORRECTION = "correction"  # a person moved an automatically routed mail
+    DECISION = "decision"  # a person chose the queue of a mail in review
+
+
+class Unit(StrEnum):
+    AUDIO_SECONDS = "audio_seconds"
+    QUESTIONS = "questions"
+    ANSWERS = "answers"
+    MAILS = "mails"
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    ANSWERED = "answered"
+    ABSTAINED = "abstained"
+    HELPFUL = "helpful"
+    UNHELPFUL = "unhelpful"
+    AUTO = "auto"
+    MANUAL = "manual"
+    MISROUTED = "misrouted"
+    DECIDED = "decided"
+
+
+# Each task belongs to one service and counts its volume in one unit.
+TASKS: dict[Task, tuple[Service, Unit]] = {
+    Task.TRANSCRIBE: (Service.MINUTES, Unit.AUDIO_SECONDS),
+    Task.REVIEW: (Service.MINUTES, Unit.AUDIO_SECONDS),
+    Task.ASK: (Service.CHATBOT, Unit.QUESTIONS),
+    Task.FEEDBACK: (Service.CHATBOT, Unit.ANSWERS),
+    Task.ROUTE: (Service.MAILSORT, Unit.MAILS),
+    Task.CORRECTION: (Service.MAILSORT, Unit.MAILS),
+    Task.DECISION: (Service.MAILSORT, Unit.MAILS),
+}
+
+
+# --- quality records --------------------------------------------------------------------------------------
+
+
+class Quality:
+    """A task kind's quality figures: stored as a JSON object (fields that are None are left out) and read
+    back with ``from_dict``, where a missing or malformed field takes its default."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Self:
+        return _parsed(cls, raw or {})
+
+
+_INVALID = object()
+
+
+def _parsed(cls: type[Any], raw: Mapping[str, Any]) -> Any:
+    hints = get_type_hints(cls)
+    values = {}
+    for field in fields(cls):
+        if field.name in raw and (value := _value(hints[field.name], raw[field.name])) is not _INVALID:
+            values[field.name] = value
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any) -> Any:
+    """``value`` as type ``hint`` (a count is a non-negative int; a bool is never a number), or _INVALID."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    for option in get_args(hint) if get_origin(hint) is types.UnionType else (hint,):
+        if (option is type(None) and value is None) or (option in (bool, str) and isinstance(value, option)):
+            return value
+        if option is int and number and isinstance(value, int) and value >= 0:
+            return value
+        if option is float and number:
+            return float(value)
+        if get_origin(option) is tuple and isinstance(value, list | tuple):
+            return tuple(str(item) for item in value)
+        if is_dataclass(option) and isinstance(value, Mapping):
+            return _parsed(option, value)  # type: ignore[arg-type]
+    return _INVALID
+
+
+@dataclass(frozen=True)
+class TranscriptionQuality(Quality):
+    language: str = ""
+    language_probability: float = 0.0
+    segments: int = 0
+    words: int = 0
+    speakers: int = 0
+    model: str = ""
+    agenda_items: int = 0
+    summary_source: str = ""
+
+
+@dataclass(frozen=True)
+class ItemCounts:
+    """What a review did to one kind of draft item. ``accepted`` counts items approved unchanged, also those
+    the reviewer never marked (she approved them as proposed); ``unmarked`` says how many of them that was."""
+
+    proposed: int = 0
+    accepted: int = 0
+    edited: int = 0
+    removed: int = 0
+    added: int = 0
+    unmarked: int = 0
+
+    def __add__(self, other: ItemCounts) -> ItemCounts:
+        return ItemCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+class ItemKind(StrEnum):
+    """The kinds of draft item a review counts: the names of ``ReviewQuality``'s count fields."""
+
+    DECISIONS = "decisions"
+    ACTIONS = "actions"
+
+
+@dataclass(frozen=True)
+class ReviewQuality(Quality):
+    """How much the approved minutes differ from the draft. ``review_seconds`` is None when the client did not
+    measure it; the counts are None in rows approved before item review existed."""
+
+    edit_distance_chars: int = 0
+    draft_chars: int = 0
+    final_chars: int = 0
+    edit_ratio: float = 0.0
+    review_seconds: float | None = None
+    decisions: ItemCounts | None = None
+    actions: ItemCounts | None = None
+    item_review: bool = False  # the counts come from the reviewer's verdicts, not from comparing texts
+
+    def counts(self, kind: ItemKind) -> ItemCounts | None:
+        return self.decisions if kind is ItemKind.DECISIONS else self.actions
+
+
+@dataclass(frozen=True)
+class AnswerQuality(Quality):
+    confidence: float = 0.0
+    citations: int = 0
+    answer_source: str = ""
+    collections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedbackQuality(Quality):
+    """``manual_minutes``: how long the person says the lookup takes without kai (None: not stated)."""
+
+    helpful: bool = True
+    abstained: bool = False
+    manual_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class RoutingQuality(Quality):
+    """The model's routing; an unreadable mail has no queue, confidence or model."""
+
+    queue: str | None = None
+    confidence: float | None = None
+    model: str | None = None
+    contains_cpr: bool = False
+    urgent: bool = False
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class QueueChoiceQuality(Quality):
+    """A person's queue for a mail (a correction or a decision) beside the model's."""
+
+    queue: str = ""
+    model_queue: str | None = None
+    confidence: float | None = None
+
+
+# --- writing: one function per task kind ------------------------------------------------------------------
+
+
+def _add(
     session: Session,
-    *,
-    service: str,
-    task: str,
+    task: Task,
+    quality: Quality | None,
+    user: str | None,
+    reference: str | None,
     volume: float = 1.0,
-    volume_unit: str = "items",
-    processing_seconds: float = 0.0,
-    user: str | None = None,
-    outcome: str = "ok",
-    quality: dict[str, Any] | None = None,
-    reference: str | None = None,
+    seconds: float = 0.0,
+    outcome: Outcome = Outcome.OK,
 ) -> UsageEvent:
-    """Append one usage row; the only place usage is written (simulation has its own, marked, path)."""
+    """Add one row to ``session`` (``seconds``: kai's processing time); it is written with the session's
+    transaction."""
+    service, unit = TASKS[task]
     event = UsageEvent(
         service=service,
         task=task,
         volume=volume,
-        volume_unit=volume_unit,
-        processing_seconds=processing_seconds,
+        volume_unit=unit,
+        processing_seconds=seconds,
         user=user,
         outcome=outcome,
-        quality=quality or {},
+        quality=quality.to_dict() if quality else {},
         reference=reference,
     )
     session.add(event)
-    session.flush()
     return event
+
+
+# Each returns the row it added (the simulator marks it simulated and dates it before it is written).
+
+
+def record_transcription(
+    session: Session,
+    *,
+    audio_seconds: float,
+    processing_seconds: float,
+    user: str | None,
+    reference: str | None,
+    quality: TranscriptionQuality,
+) -> UsageEvent:
+    return _add(session, Task.TRANSCRIBE, quality, user, reference, audio_seconds, processing_seconds)
+
+
+def record_failed_transcription(session: Session, *, user: str | None, reference: str | None) -> UsageEvent:
+    return _add(session, Task.TRANSCRIBE, None, user, reference, volume=0.0, outcome=Outcome.FAILED)
+
+
+def record_review(
+    session: Session, *, audio_seconds: float, user: str | None, reference: str, quality: ReviewQuality
+) -> UsageEvent:
+    """The approval of a meeting's minutes; the volume is the meeting's length."""
+    return _add(session, Task.REVIEW, quality, user, reference, volume=audio_seconds)
+
+
+def record_answer(
+    session: Session, *, abstained: bool, processing_seconds: float, user: str | None, reference: str,
+    quality: AnswerQuality,
+) -> UsageEvent:  # fmt: skip
+    """A question answered from the collections, or abstained from (no passage was close enough)."""
+    outcome = Outcome.ABSTAINED if abstained else Outcome.ANSWERED
+    return _add(session, Task.ASK, quality, user, reference, seconds=processing_seconds, outcome=outcome)
+
+
+def record_feedback(
+    session: Session, *, user: str | None, reference: str, quality: FeedbackQuality
+) -> UsageEvent:
+    outcome = Outcome.HELPFUL if quality.helpful else Outcome.UNHELPFUL
+    return _add(session, Task.FEEDBACK, quality, user, reference, outcome=outcome)
+
+
+def record_routing(
+    session: Session,
+    *,
+    auto: bool,
+    processing_seconds: float,
+    user: str | None,
+    reference: str,
+    quality: RoutingQuality,
+) -> UsageEvent:
+    """A mail routed: ``auto`` to its queue, else to the review queue."""
+    outcome = Outcome.AUTO if auto else Outcome.MANUAL
+    return _add(session, Task.ROUTE, quality, user, reference, seconds=processing_seconds, outcome=outcome)
+
+
+def record_correction(
+    session: Session, *, user: str | None, reference: str, quality: QueueChoiceQuality
+) -> UsageEvent:
+    """A person moved an automatically routed mail to another queue: the model misrouted it."""
+    return _add(session, Task.CORRECTION, quality, user, reference, outcome=Outcome.MISROUTED)
+
+
+def record_decision(
+    session: Session, *, user: str | None, reference: str, quality: QueueChoiceQuality
+) -> UsageEvent:
+    """A person chose the queue of a mail the model left for review."""
+    return _add(session, Task.DECISION, quality, user, reference, outcome=Outcome.DECIDED)

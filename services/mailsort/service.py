@@ -270,7 +270,7 @@ def _save_routed(
     db: Database,
     row: store.RoutedMail,
     *,
-    quality: dict[str, Any],
+    quality: ledger.RoutingQuality,
     processing_seconds: float = 0.0,
     user: str | None = None,
 ) -> store.RoutedMail:
@@ -280,17 +280,13 @@ def _save_routed(
         with db.session() as session:
             session.add(row)
             session.flush()
-            ledger.record(
+            ledger.record_routing(
                 session,
-                service="mailsort",
-                task="route",
-                volume=1,
-                volume_unit="mails",
+                auto=row.auto,
                 processing_seconds=processing_seconds,
                 user=user,
-                outcome="auto" if row.auto else "manual",
-                quality=quality,
                 reference=row.id,
+                quality=quality,
             )
     except IntegrityError:
         stored = _routed_before(db, row.dedup_key) if row.dedup_key else None
@@ -346,13 +342,13 @@ def route_mail(
     row = _save_routed(
         db,
         row,
-        quality={
-            "queue": decision.queue,
-            "confidence": round(decision.confidence, 4),
-            "model": version,
-            "contains_cpr": flagged_cpr,
-            "urgent": urgent,
-        },
+        quality=ledger.RoutingQuality(
+            queue=decision.queue,
+            confidence=round(decision.confidence, 4),
+            model=version,
+            contains_cpr=flagged_cpr,
+            urgent=urgent,
+        ),
         processing_seconds=time.perf_counter() - started,
         user=user,
     )
@@ -396,7 +392,7 @@ def keep_unreadable(
         status=store.MailStatus.REVIEW,
         contains_cpr=contains_cpr(raw.decode("latin-1", errors="replace")),
     )
-    return _save_routed(db, row, quality={"queue": None, "unreadable": True})
+    return _save_routed(db, row, quality=ledger.RoutingQuality(unreadable=True))
 
 
 def imap_route_step(db: Database, settings: Settings) -> Callable[[bytes, ImapMessageInfo], str]:
@@ -452,17 +448,9 @@ def decide(
         was_auto = mail.status in (store.MailStatus.AUTO, store.MailStatus.CORRECTED)
         mail.final_queue, mail.decided_by, mail.decided_at = queue, user, utcnow()
         mail.status = store.MailStatus.CORRECTED if was_auto else store.MailStatus.DECIDED
-        ledger.record(
-            session,
-            service="mailsort",
-            task="correction" if was_auto else "decision",
-            volume=1,
-            volume_unit="mails",
-            user=user,
-            outcome="misrouted" if was_auto else "decided",
-            quality={"model_queue": mail.queue, "queue": queue, "confidence": round(mail.confidence, 4)},
-            reference=mail.id,
-        )
+        record = ledger.record_correction if was_auto else ledger.record_decision
+        choice = ledger.QueueChoiceQuality(queue, mail.queue, round(mail.confidence, 4))
+        record(session, user=user, reference=mail.id, quality=choice)
         audit(session, actor, Action.CORRECTED, object_type="mail", object_id=mail.id)
     return mail
 

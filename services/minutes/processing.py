@@ -91,35 +91,23 @@ def record_transcription(
 ) -> None:
     """The ledger row of one transcription; ``output`` None records a failed one."""
     if output is None:
-        ledger.record(
-            session,
-            service="minutes",
-            task="transcribe",
-            outcome="failed",
-            volume=0.0,
-            volume_unit="audio_seconds",
-            user=user,
-            reference=reference,
-        )
+        ledger.record_failed_transcription(session, user=user, reference=reference)
         return
     transcript = output.transcript
-    ledger.record(
+    ledger.record_transcription(
         session,
-        service="minutes",
-        task="transcribe",
-        volume=transcript.duration,
-        volume_unit="audio_seconds",
+        audio_seconds=transcript.duration,
         processing_seconds=output.processing_seconds,
         user=user,
-        quality={
-            "language": transcript.language,
-            "language_probability": transcript.language_probability,
-            "segments": len(transcript.segments),
-            "words": sum(len(s.words) for s in transcript.segments),
-            "speakers": len({s.speaker for s in transcript.segments if s.speaker}),
-            "model": transcript.model,
-            "agenda_items": len(output.minutes.sections),
-            "summary_source": output.minutes.summary_source,
-        },
         reference=reference,
+        quality=ledger.TranscriptionQuality(
+            language=transcript.language,
+            language_probability=transcript.language_probability,
+            segments=len(transcript.segments),
+            words=sum(len(s.words) for s in transcript.segments),
+            speakers=len({s.speaker for s in transcript.segments if s.speaker}),
+            model=transcript.model,
+            agenda_items=len(output.minutes.sections),
+            summary_source=output.minutes.summary_source,
+        ),
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from services.common.ledger import ItemCounts
 from services.minutes.pipeline.types import ActionItem, Decision, MinutesDraft
 
 DECISION, ACTION = "decision", "action"
@@ -177,34 +178,11 @@ def without_marks(minutes: MinutesDraft) -> MinutesDraft:
     return replace(minutes, sections=sections)
 
 
-@dataclass(frozen=True)
-class Counts:
-    """What a review did to one kind of item. ``accepted`` counts items approved unchanged, also those the
-    reviewer never marked (she approved them as proposed); ``unmarked`` says how many of them that was."""
-
-    proposed: int = 0
-    accepted: int = 0
-    edited: int = 0
-    removed: int = 0
-    added: int = 0
-    unmarked: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "proposed": self.proposed,
-            "accepted": self.accepted,
-            "edited": self.edited,
-            "removed": self.removed,
-            "added": self.added,
-            "unmarked": self.unmarked,
-        }
-
-
-def counts_of(items: Iterable[Item], kind: str) -> Counts:
+def counts_of(items: Iterable[Item], kind: str) -> ItemCounts:
     """The counts of one kind from the reviewed items."""
     statuses = Counter(item.status for item in items if item.kind == kind)
     proposed = sum(statuses[s] for s in (PROPOSED, ACCEPTED, EDITED, REMOVED))
-    return Counts(
+    return ItemCounts(
         proposed=proposed,
         accepted=statuses[ACCEPTED] + statuses[PROPOSED],
         edited=statuses[EDITED],
@@ -220,7 +198,7 @@ def _signatures(minutes: MinutesDraft, kind: str) -> list[tuple[str, ...]]:
     return [(a.what.strip(), a.who or "", _deadline_of(a) or "") for s in minutes.sections for a in s.actions]
 
 
-def counts_by_comparison(draft: MinutesDraft, final: MinutesDraft, kind: str) -> Counts:
+def counts_by_comparison(draft: MinutesDraft, final: MinutesDraft, kind: str) -> ItemCounts:
     """The counts when nobody used item review (an API client that edits the whole minutes): an approved
     item identical to a draft item is accepted; the rest are paired as edited; draft items left over were
     removed and approved items left over were added."""
@@ -229,7 +207,7 @@ def counts_by_comparison(draft: MinutesDraft, final: MinutesDraft, kind: str) ->
     left_draft = sum(proposed.values()) - accepted
     left_final = sum(approved.values()) - accepted
     edited = min(left_draft, left_final)
-    return Counts(
+    return ItemCounts(
         proposed=sum(proposed.values()),
         accepted=accepted,
         edited=edited,

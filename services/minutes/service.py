@@ -374,24 +374,22 @@ def approve_meeting(
             raise Conflict("Referatet er allerede godkendt.")
         meeting.final_transcript, meeting.final_minutes = meeting.transcript, meeting.minutes
         meeting.approved_at, meeting.approved_by = approved_at, actor.name
-        quality: dict[str, Any] = {
-            "edit_distance_chars": distance,
-            "draft_chars": len(draft_doc),
-            "final_chars": len(final_doc),
-            "edit_ratio": round(distance / max(len(draft_doc), 1), 4),
-        }
-        if review_seconds is not None:
-            quality["review_seconds"] = round(review_seconds, 1)
-        quality.update(_item_counts(session, meeting, draft_minutes, final_minutes))
-        ledger.record(
+        decisions, actions, item_review = _item_counts(session, meeting, draft_minutes, final_minutes)
+        ledger.record_review(
             session,
-            service="minutes",
-            task="review",
-            volume=final_transcript.duration,
-            volume_unit="audio_seconds",
+            audio_seconds=final_transcript.duration,
             user=actor.name,
-            quality=quality,
             reference=meeting_id,
+            quality=ledger.ReviewQuality(
+                edit_distance_chars=distance,
+                draft_chars=len(draft_doc),
+                final_chars=len(final_doc),
+                edit_ratio=round(distance / max(len(draft_doc), 1), 4),
+                review_seconds=None if review_seconds is None else round(review_seconds, 1),
+                decisions=decisions,
+                actions=actions,
+                item_review=item_review,
+            ),
         )
         audit(session, actor, Action.APPROVED, object_type="meeting", object_id=meeting_id)
     return meeting
@@ -427,8 +425,8 @@ def _applied(meeting: store.Meeting, minutes: MinutesDraft, verdicts: list[revie
 
 def _item_counts(
     session: Any, meeting: store.Meeting, draft: MinutesDraft, final: MinutesDraft
-) -> dict[str, Any]:
-    """The review's item counts for the ledger: ``{"decisions": {..}, "actions": {..}, "item_review": b}``."""
+) -> tuple[ledger.ItemCounts, ledger.ItemCounts, bool]:
+    """The review's counts of decisions and of actions, and whether they come from item review."""
     verdicts = _verdicts(session, meeting.id)
     kinds = (review.DECISION, review.ACTION)
     if verdicts:
@@ -436,18 +434,14 @@ def _item_counts(
         counts = {kind: review.counts_of(items, kind) for kind in kinds}
     else:
         counts = {kind: review.counts_by_comparison(draft, final, kind) for kind in kinds}
-    return {
-        "decisions": counts[review.DECISION].as_dict(),
-        "actions": counts[review.ACTION].as_dict(),
-        "item_review": bool(verdicts),
-    }
+    return counts[review.DECISION], counts[review.ACTION], bool(verdicts)
 
 
 @dataclass
 class ReviewState:
     items: list[review.Item]
-    decisions: review.Counts
-    actions: review.Counts
+    decisions: ledger.ItemCounts
+    actions: ledger.ItemCounts
     approved: bool
 
 
