@@ -287,9 +287,14 @@ def record_review(
 
 
 def record_answer(
-    session: Session, *, abstained: bool, processing_seconds: float, user: str | None, reference: str,
+    session: Session,
+    *,
+    abstained: bool,
+    processing_seconds: float,
+    user: str | None,
+    reference: str,
     quality: AnswerQuality,
-) -> UsageEvent:  # fmt: skip
+) -> UsageEvent:
     """A question answered from the collections, or abstained from (no passage was close enough)."""
     outcome = Outcome.ABSTAINED if abstained else Outcome.ANSWERED
     return _add(session, Task.ASK, quality, user, reference, seconds=processing_seconds, outcome=outcome)
