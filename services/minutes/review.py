@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from services.minutes.pipeline.types import ActionItem, Decision, MinutesDraft
@@ -190,14 +190,7 @@ class Counts:
     unmarked: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "proposed": self.proposed,
-            "accepted": self.accepted,
-            "edited": self.edited,
-            "removed": self.removed,
-            "added": self.added,
-            "unmarked": self.unmarked,
-        }
+        return asdict(self)
 
 
 def counts_of(items: Iterable[Item], kind: str) -> Counts:
