@@ -7,8 +7,8 @@ The groups are imported lazily: ``kai minutes draft`` imports the minutes servic
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -19,31 +19,12 @@ from services import registry
 from services.common.errors import ConfigurationError
 from services.common.privacy import install_log_masking
 
-
-def _evaluation_app() -> typer.Typer:
-    from evaluation.cli import app
-
-    return app
-
-
-def _users_app() -> typer.Typer:
-    from services.common.users_cli import users_app
-
-    return users_app
-
-
-def _tokens_app() -> typer.Typer:
-    from services.common.users_cli import tokens_app
-
-    return tokens_app
-
-
-# name -> the function that imports and returns the group's Typer app
-GROUPS: dict[str, Callable[[], typer.Typer]] = {
+# name -> "module:attribute" of the group's Typer app, imported when the group is looked up
+GROUPS: dict[str, str] = {
     **{service.name: service.cli for service in registry.SERVICES if service.cli is not None},
-    "evaluate": _evaluation_app,
-    "users": _users_app,
-    "tokens": _tokens_app,
+    "evaluate": "evaluation.cli:app",
+    "users": "services.common.users_cli:users_app",
+    "tokens": "services.common.users_cli:tokens_app",
 }
 # A service group's help line is its plugin's; the other groups' apps carry their own.
 HELP = {service.name: service.help for service in registry.SERVICES}
@@ -63,9 +44,11 @@ class LazyGroups(TyperGroup):
         if cmd_name not in GROUPS:
             return super().get_command(ctx, cmd_name)
         if cmd_name not in self._loaded:
+            module, attribute = GROUPS[cmd_name].split(":")
+            group = getattr(importlib.import_module(module), attribute)
             # As ``add_typer`` would have built it: a sub-group, without the root's completion options.
             self._loaded[cmd_name] = typer.main.get_group_from_info(
-                TyperInfo(GROUPS[cmd_name](), name=cmd_name, help=HELP.get(cmd_name, Default(None))),
+                TyperInfo(group, name=cmd_name, help=HELP.get(cmd_name, Default(None))),
                 pretty_exceptions_short=True,
                 suggest_commands=self.suggest_commands,
                 rich_markup_mode=self.rich_markup_mode,

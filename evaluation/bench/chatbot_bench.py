@@ -33,7 +33,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -50,7 +49,14 @@ from typing import Any
 import httpx
 import numpy as np
 
-from evaluation.bench._common import free_port
+from evaluation.bench._common import (
+    CHATBOT_DEV_SET,
+    CHATBOT_HELDOUT_SET,
+    REPO_ROOT,
+    RESULTS_DIR,
+    free_port,
+    wait_until_serving,
+)
 from evaluation.metrics import first_hit_rank, percentile
 from models.embedders import Embedder
 from models.registry import load_embedder
@@ -75,21 +81,18 @@ from services.chatbot.index import (
 from services.chatbot.retrieval import RETRIEVERS, RetrievalConfig, embed_query, search
 from services.chatbot.types import Chunk
 from services.common.config import Settings
+from services.common.stamps import machine_info
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA = REPO_ROOT.parent / "shared" / "data"
-DEV_SET = DATA / "qa" / "dev.jsonl"
-HELDOUT_SET = Path(__file__).with_name("chatbot_heldout.jsonl")
 CORPUS = chat_service.SHIPPED_CORPUS
 SETS = {
-    "dev": DEV_SET,
-    "heldout": HELDOUT_SET,
+    "dev": CHATBOT_DEV_SET,
+    "heldout": CHATBOT_HELDOUT_SET,
     "synthetic law": CORPUS / "barnets-lov" / "questions.jsonl",
     "synthetic it": CORPUS / "it-help" / "questions.jsonl",
     "synthetic out-of-scope": chat_service.OUT_OF_SCOPE,
 }
-RESULTS = REPO_ROOT / "evaluation" / "results" / "chatbot_bench.json"
-HTTP_COMPARE_RESULTS = REPO_ROOT / "evaluation" / "results" / "chatbot_http_compare.json"
+RESULTS = RESULTS_DIR / "chatbot_bench.json"
+HTTP_COMPARE_RESULTS = RESULTS_DIR / "chatbot_http_compare.json"
 TARGETS = {"recall_at_5": 0.85, "mrr": 0.70, "abstain_rate_unanswerable": 0.80, "false_abstain_rate": 0.10}
 P95_TARGET_MS = 150.0
 P50_SYNTHETIC_TARGET_MS = 200.0
@@ -245,16 +248,7 @@ def kai_server(tree: Path, data_dir: Path) -> Iterator[tuple[str, str]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"kai serve from {tree} did not start")
-            time.sleep(0.2)
+        wait_until_serving(base, server, timeout=120)
         yield base, token
     finally:
         server.terminate()
@@ -312,7 +306,7 @@ def http_compare(questions: list[str], repetitions: int, ref: str, output: Path)
         latency = http_latency(questions, repetitions, {f"baseline {name}": baseline, "this tree": REPO_ROOT})
     results = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine_info(),
         "latency_http": latency,
         "command": "python -m evaluation.bench.chatbot_bench "
         f"--http-compare {ref} --repetitions {repetitions}",
@@ -558,7 +552,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.http_compare:
-        questions = [q["question"] for q in read_questions(DEV_SET)]
+        questions = [q["question"] for q in read_questions(CHATBOT_DEV_SET)]
         http_compare(questions, args.repetitions, args.http_compare, args.output or HTTP_COMPARE_RESULTS)
         return
     args.output = args.output or RESULTS
@@ -606,11 +600,7 @@ def main() -> None:
     } | {"p95_ms": latency_shipped["p95_ms"] <= P95_TARGET_MS}
     results = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine_info(),
         "embedder": embedder.name,
         "embedding_threads": settings.embedding_threads,
         "retrievers": list(RETRIEVERS),

@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import mailbox
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -39,20 +38,19 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.bench._common import DATA, REPO_ROOT, RESULTS_DIR
 from evaluation.metrics import (
     classification_scores,
     coverage_at_precision,
     expected_calibration_error,
 )
+from services.common.stamps import machine_info
 from services.mailsort.model import TrainedRouter, choose_thresholds, train_router
 from services.mailsort.readers import read_labelled
 from services.mailsort.types import LabelledMail, ParsedMail
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA = REPO_ROOT.parent / "shared" / "data"
 MAIL_DA = DATA / "mail_da" / "dev.jsonl"
 TICKETS_DE = DATA / "tickets" / "tickets_de_dev.csv"
-RESULTS_DIR = REPO_ROOT / "evaluation" / "results"
 TARGET_PRECISION = 0.95
 COVERAGE_TARGET = 0.70
 THROUGHPUT_TARGET = 1000.0
@@ -362,11 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     da = [d.labelled for d in dev]
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine_info(),
         "load_average_start": _load_average(),
         "command": " ".join(["python -m evaluation.bench.mailsort_bench", *(argv or sys.argv[1:])]),
         "target_precision": TARGET_PRECISION,

@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -36,7 +35,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from evaluation.bench._common import (
+    CLIP_DIR,
+    NOISE_RMS,
+    PAUSE_SECONDS,
+    RESULTS_DIR,
+    SAMPLE_RATE,
+    load_clips,
+    write_looped_speech,
+)
+from services.common.stamps import machine_info
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -45,56 +53,10 @@ if TYPE_CHECKING:
     from services.common.config import Settings
     from services.minutes.pipeline.transcribe import TranscriptionOptions
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CLIP_DIR = REPO_ROOT.parent / "shared" / "data" / "audio_da"
-RESULTS_DIR = REPO_ROOT / "evaluation" / "results"
-SAMPLE_RATE = 16000
 DECODED_BYTES_PER_SECOND = SAMPLE_RATE * 4  # float32 mono, as the pipeline holds decoded audio
 LANGUAGE = "da"
 THROUGHPUT_TARGET = 0.90
 RSS_TOLERANCE = 1.15
-PAUSE_SECONDS = (0.3, 1.0)
-NOISE_RMS = 1e-3  # a faint room-noise floor instead of digital silence
-
-
-# --------------------------------------------------------------------------------------------- audio
-
-
-def load_clips(clip_dir: Path) -> list[np.ndarray]:
-    """The shared clips as float32 mono 16 kHz, in name order."""
-    from faster_whisper import decode_audio
-
-    paths = sorted(clip_dir.glob("*.wav"))
-    if not paths:
-        raise SystemExit(f"No clips found in {clip_dir}")
-    return [decode_audio(str(path), sampling_rate=SAMPLE_RATE) for path in paths]
-
-
-def write_looped_speech(path: Path, clips: list[np.ndarray], seconds: float, *, seed: int = 0) -> float:
-    """Write ``clips`` looped with random pauses as a 16-bit mono WAV of exactly ``seconds``; written piece by
-    piece, so a long file never sits in memory. Returns the duration written."""
-    rng = np.random.default_rng(seed)
-    total = round(seconds * SAMPLE_RATE)
-    written = 0
-    index = 0
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-
-        def put(samples: np.ndarray) -> None:
-            noisy = samples + rng.normal(0.0, NOISE_RMS, len(samples)).astype(np.float32)
-            out.writeframes((np.clip(noisy, -1.0, 1.0) * 32767).astype("<i2").tobytes())
-
-        while written < total:
-            pause = np.zeros(round(rng.uniform(*PAUSE_SECONDS) * SAMPLE_RATE), dtype=np.float32)
-            clip = clips[index % len(clips)]
-            index += 1
-            piece = np.concatenate([pause, clip]) if written + len(pause) + len(clip) <= total else pause
-            piece = piece[: total - written]  # the tail is padded with pause, never a cut clip
-            put(piece)
-            written += len(piece)
-    return written / SAMPLE_RATE
 
 
 # ------------------------------------------------------------------------------------------ runners
@@ -309,29 +271,18 @@ def compare(runs: list[RunResult], numerator: str, denominator: str) -> Comparis
     )
 
 
-def machine_info(settings: Settings) -> dict[str, Any]:
+def speech_setup(settings: Settings) -> dict[str, Any]:
+    """The machine and the speech stack the figures were measured with."""
     import ctranslate2
     import faster_whisper
 
     from models.registry import whisper_compute_type, whisper_model_dir, whisper_model_name
 
-    cpu_model = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
+    return machine_info(settings.device) | {
         "faster_whisper": faster_whisper.__version__,
         "ctranslate2": ctranslate2.__version__,
         "whisper_model": whisper_model_name(settings),
         "whisper_model_dir": str(whisper_model_dir(settings)),
-        "device": settings.device,
         "compute_type": whisper_compute_type(settings),
         "cpu_threads": settings.cpu_threads,
         "beam_size_setting": settings.beam_size,
@@ -599,7 +550,7 @@ def run_benchmark(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "command": command,
         "started_at": started_at.isoformat(timespec="seconds"),
         "wall_seconds_total": round((dt.datetime.now(dt.UTC) - started_at).total_seconds(), 1),
-        "machine": machine_info(settings),
+        "machine": speech_setup(settings),
         "audio": {
             "source": str(CLIP_DIR),
             "clips": len(clips),
@@ -659,11 +610,7 @@ def run_draft_benchmark(command: str) -> dict[str, Any]:
         "benchmark": "minutes_bench --part draft",
         "command": command,
         "started_at": started_at.isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": machine_info(),
         **minutes_draft.run(),
     }
     report["wall_seconds_total"] = round((dt.datetime.now(dt.UTC) - started_at).total_seconds(), 1)

@@ -25,9 +25,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from evaluation.bench._common import REPO_ROOT
 from evaluation.minutes_scoring import score_meetings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BASELINE_COMMIT = "749955a"  # main before issue 13: the cue-rule draft
 TWO_HOURS_SEGMENTS = 1500
 

@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import signal
 import subprocess
@@ -39,19 +38,26 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from evaluation.bench._common import CHATBOT_DEV_SET, CHATBOT_HELDOUT_SET, free_port
-from evaluation.bench.minutes_bench import CLIP_DIR, load_clips, write_looped_speech
+from evaluation.bench._common import (
+    CHATBOT_DEV_SET,
+    CHATBOT_HELDOUT_SET,
+    CLIP_DIR,
+    REPO_ROOT,
+    RESULTS_DIR,
+    free_port,
+    load_clips,
+    wait_until_serving,
+    write_looped_speech,
+)
 from services.chatbot.evaluation import read_questions
 from services.common.config import Settings
+from services.common.stamps import machine_info
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RESULTS_DIR = REPO_ROOT / "evaluation" / "results"
 KAI = Path(sys.executable).with_name("kai")
 MODEL_CACHE_DIR = REPO_ROOT / "var" / "models"  # the repo's prepared models (Whisper, embedding cache)
 POSTGRES_URL = os.environ.get(
@@ -575,20 +581,6 @@ def prepare_chat_data(settings: Settings) -> str:
     return secret
 
 
-def wait_until_serving(base_url: str, server: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"kai serve exited with {server.returncode}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"kai serve did not answer within {timeout:.0f} s")
-
-
 def log_problems(log_path: Path, keep: int = 20) -> list[str]:
     """The last warnings and errors of a ``kai serve`` log (JSON lines): message, exception's last line."""
     problems = []
@@ -698,22 +690,6 @@ def bench_chat(args: argparse.Namespace, servers: Servers, scratch: Path) -> dic
 
 
 # ---------------------------------------------------------------------------------------- report
-
-
-def machine_info() -> dict[str, Any]:
-    cpu_model = platform.processor()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu_model = line.split(":", 1)[1].strip()
-            break
-    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "memory_gib": round(memory_kib / 2**20, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 def server_versions(servers: Servers) -> dict[str, str]:

@@ -14,10 +14,9 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from services.chatbot.index import Progress, connect_cache, text_digest
+from services.chatbot.index import DigestCache, Progress, text_digest
 from services.chatbot.types import Chunk, Expansion
 from services.common.llm import LlmClient, LlmError
 
@@ -93,26 +92,21 @@ def parse_questions(reply: str, section: str) -> list[str]:
     return list(dict.fromkeys(found))[:QUESTIONS_PER_UNIT]
 
 
-class QuestionCache:
+class QuestionCache(DigestCache):
     """Questions an LLM wrote, by (model, prompt version, sha256 of the unit's title and text)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with connect_cache(path) as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS questions (model TEXT NOT NULL, digest TEXT NOT NULL, "
-                "questions TEXT NOT NULL, PRIMARY KEY (model, digest))"
-            )
+    table = "questions"
+    value_column = "questions TEXT"
 
     def get(self, model: str, digest: str) -> list[str] | None:
-        with connect_cache(self.path) as db:
+        with self.connect() as db:
             row = db.execute(
                 "SELECT questions FROM questions WHERE model = ? AND digest = ?", (model, digest)
             ).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, model: str, digest: str, questions: list[str]) -> None:
-        with connect_cache(self.path) as db:
+        with self.connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO questions VALUES (?, ?, ?)",
                 (model, digest, json.dumps(questions, ensure_ascii=False)),

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import bm25s
 import numpy as np
@@ -108,27 +108,35 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def connect_cache(path: Path) -> contextlib.closing[sqlite3.Connection]:
-    """A connection to a SQLite cache file. Two builds in two processes may share a cache; SQLite's locking
-    serialises their writes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return contextlib.closing(sqlite3.connect(path, timeout=60, isolation_level=None))
+class DigestCache:
+    """Values by (model name, sha256 digest) in one SQLite file: a cache, safe to delete. Two builds in two
+    processes may share a cache; SQLite's locking serialises their writes."""
 
-
-class EmbeddingCache:
-    """Embeddings by (embedder name, sha256 of text) in one SQLite file: a cache, safe to delete."""
+    table: ClassVar[str]
+    value_column: ClassVar[str]  # the value's column: name and type
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with connect_cache(path) as db:
+        with self.connect() as db:
             db.execute(
-                "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, digest TEXT NOT NULL, "
-                "vector BLOB NOT NULL, PRIMARY KEY (model, digest))"
+                f"CREATE TABLE IF NOT EXISTS {self.table} (model TEXT NOT NULL, digest TEXT NOT NULL, "
+                f"{self.value_column} NOT NULL, PRIMARY KEY (model, digest))"
             )
+
+    def connect(self) -> contextlib.closing[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return contextlib.closing(sqlite3.connect(self.path, timeout=60, isolation_level=None))
+
+
+class EmbeddingCache(DigestCache):
+    """Embeddings by (embedder name, sha256 of text)."""
+
+    table = "embeddings"
+    value_column = "vector BLOB"
 
     def get(self, model: str, digests: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        with connect_cache(self.path) as db:
+        with self.connect() as db:
             for start in range(0, len(digests), 500):
                 batch = list(digests[start : start + 500])
                 marks = ",".join("?" * len(batch))
@@ -144,7 +152,7 @@ class EmbeddingCache:
 
     def put(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
         rows = [(model, d, np.asarray(v, dtype=np.float32).tobytes()) for d, v in items]
-        with connect_cache(self.path) as db:
+        with self.connect() as db:
             db.execute("BEGIN")
             db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
             db.execute("COMMIT")

@@ -10,7 +10,6 @@ from services.common.db import Database
 from services.common.plugin import ServicePlugin
 
 if TYPE_CHECKING:
-    import typer
     from fastapi import APIRouter
 
 
@@ -32,12 +31,6 @@ def _readiness(db: Database, settings: Settings) -> list[str]:
     return [f"Søgeindeks mangler for vejledningssamlingerne: {', '.join(missing)}."] if missing else []
 
 
-def _cli() -> typer.Typer:
-    from services.chatbot.cli import app
-
-    return app
-
-
 plugin = ServicePlugin(
     name="chatbot",
     package="services.chatbot",
@@ -45,5 +38,5 @@ plugin = ServicePlugin(
     table_modules=("services.chatbot.store",),
     routers=_routers,
     readiness=_readiness,
-    cli=_cli,
+    cli="services.chatbot.cli:app",
 )

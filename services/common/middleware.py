@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common import auth
+from services.common.asgi import HttpMiddleware
 from services.common.deps import get_db
 from services.common.errors import KaiError
 from services.common.schemas import ErrorOut
@@ -58,17 +59,11 @@ def content_security_policy(*inline_script_hashes: str) -> str:
 PAGE_CSP = content_security_policy()
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """ASGI middleware: the headers every answer carries (see the module's docstring). A page that sends its
     own Content-Security-Policy keeps it."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         api = scope["path"].startswith(API_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
@@ -143,16 +138,14 @@ def _declared_length(headers: Headers) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-class BodyGuard:
+class BodyGuard(HttpMiddleware):
     """ASGI middleware: authentication before the body for the API, and a size limit per route."""
 
     def __init__(self, app: ASGIApp, limits: BodyLimits, default: BodyLimit) -> None:
-        self.app, self.limits, self.default = app, limits, default
+        super().__init__(app)
+        self.limits, self.default = limits, default
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limits.get((scope["method"], scope["path"]), self.default)
         headers = Headers(scope=scope)
         declared = _declared_length(headers)

@@ -23,7 +23,6 @@ from services.common.db import Database
 from services.common.jobs import JobHandler
 
 if TYPE_CHECKING:
-    import typer
     from fastapi import APIRouter
     from prometheus_client.core import Metric
 
@@ -73,12 +72,13 @@ class ServicePlugin:
     body_limits: Callable[[Settings], BodyLimits] = _no_limits  # routes that take more than the default
     readiness: ReadinessCheck | None = None  # contributes to /readyz's "models" check
     metrics: MetricsCollector | None = None  # contributes to /metrics
-    cli: Callable[[], typer.Typer] | None = None  # the ``kai <name> …`` group
+    cli: str | None = None  # "module:attribute" of the ``kai <name> …`` Typer group, imported when used
 
     def __post_init__(self) -> None:
-        outside = [m for m in self.table_modules if not m.startswith(f"{self.package}.")]
+        cli_modules = [self.cli.partition(":")[0]] if self.cli else []
+        outside = [m for m in (*self.table_modules, *cli_modules) if not m.startswith(f"{self.package}.")]
         if outside:
-            raise ValueError(f"{self.name}: table modules outside {self.package}: {outside}")
+            raise ValueError(f"{self.name}: modules outside {self.package}: {outside}")
 
     def import_tables(self) -> None:
         """Register the service's tables on ``Base.metadata``."""

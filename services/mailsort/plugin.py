@@ -13,7 +13,6 @@ from services.common.db import Database
 from services.common.plugin import ServicePlugin
 
 if TYPE_CHECKING:
-    import typer
     from fastapi import APIRouter
     from prometheus_client.core import Metric
 
@@ -72,12 +71,6 @@ def _metrics(session: Session) -> list[Metric]:
     return [mails]
 
 
-def _cli() -> typer.Typer:
-    from services.mailsort.cli import app
-
-    return app
-
-
 plugin = ServicePlugin(
     name="mailsort",
     package="services.mailsort",
@@ -88,5 +81,5 @@ plugin = ServicePlugin(
     body_limits=_body_limits,
     readiness=_readiness,
     metrics=_metrics,
-    cli=_cli,
+    cli="services.mailsort.cli:app",
 )

@@ -11,7 +11,6 @@ from services.common.jobs import JobHandler
 from services.common.plugin import ServicePlugin
 
 if TYPE_CHECKING:
-    import typer
     from fastapi import APIRouter
 
     from services.common.middleware import BodyLimits
@@ -50,12 +49,6 @@ def _readiness(_: Database, settings: Settings) -> list[str]:
     return [f"Whisper-modellen er ikke klargjort i {folder} (kør `kai prepare-models`)."]
 
 
-def _cli() -> typer.Typer:
-    from services.minutes.cli import app
-
-    return app
-
-
 plugin = ServicePlugin(
     name="minutes",
     package="services.minutes",
@@ -65,5 +58,5 @@ plugin = ServicePlugin(
     job_handlers=_job_handlers,
     body_limits=_body_limits,
     readiness=_readiness,
-    cli=_cli,
+    cli="services.minutes.cli:app",
 )

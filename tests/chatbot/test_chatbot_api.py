@@ -7,6 +7,7 @@ import json
 import pytest
 from credentials import bearer
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from kai_cli import run_kai
 from services.common.auth import Role
@@ -24,6 +25,12 @@ def headers(shipped: tuple[Database, Settings]) -> dict[Role, dict[str, str]]:
     return {role: bearer(db, f"api-{role.value}", role) for role in Role}
 
 
+def ask(client: TestClient, headers: dict[str, str], question: str, collection: str = "") -> Response:
+    """POST /api/chat/ask as the holder of ``headers``, in ``collection`` if one is named."""
+    body = {"question": question} | ({"collection": collection} if collection else {})
+    return client.post("/api/chat/ask", json=body, headers=headers)
+
+
 def test_requests_without_a_valid_token_are_refused(shipped_client: TestClient) -> None:
     response = shipped_client.post("/api/chat/ask", json={"question": "Hvad er en BFU?"})
     assert response.status_code == 401 and "token" in response.json()["detail"]
@@ -34,14 +41,8 @@ def test_requests_without_a_valid_token_are_refused(shipped_client: TestClient) 
 def test_caseworker_gets_an_answer_with_citations(
     shipped_client: TestClient, headers: dict[Role, dict[str, str]]
 ) -> None:
-    response = shipped_client.post(
-        "/api/chat/ask",
-        json={
-            "question": "Hvor hurtigt skal vi vurdere en underretning om et barn?",
-            "collection": "barnets-lov",
-        },
-        headers=headers[Role.SAGSBEHANDLER],
-    )
+    question = "Hvor hurtigt skal vi vurdere en underretning om et barn?"
+    response = ask(shipped_client, headers[Role.SAGSBEHANDLER], question, "barnets-lov")
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) >= CONTRACT_KEYS
@@ -60,9 +61,7 @@ def test_staff_may_not_read_the_law_collection(
     shipped_client: TestClient, headers: dict[Role, dict[str, str]]
 ) -> None:
     staff = headers[Role.MEDARBEJDER]
-    response = shipped_client.post(
-        "/api/chat/ask", json={"question": "Hvad er en BFU?", "collection": "barnets-lov"}, headers=staff
-    )
+    response = ask(shipped_client, staff, "Hvad er en BFU?", "barnets-lov")
     assert response.status_code == 403
     names = [c["name"] for c in shipped_client.get("/api/chat/collections", headers=staff).json()]
     assert names == ["it-help"]
@@ -100,14 +99,8 @@ def test_a_question_without_words_is_refused_and_not_stored(
 def test_guide_citations_link_to_a_served_source(
     shipped_client: TestClient, headers: dict[Role, dict[str, str]]
 ) -> None:
-    body = shipped_client.post(
-        "/api/chat/ask",
-        json={
-            "question": "Hvordan sætter jeg en daglig backup af databasen op på admin-sitet?",
-            "collection": "it-help",
-        },
-        headers=headers[Role.IT],
-    ).json()
+    question = "Hvordan sætter jeg en daglig backup af databasen op på admin-sitet?"
+    body = ask(shipped_client, headers[Role.IT], question, "it-help").json()
     link = body["citations"][0]["url"]
     assert link.startswith("/api/chat/sources/it-help/os2borgerpc_docs/")
     document = shipped_client.get(link, headers=headers[Role.IT])
@@ -117,11 +110,7 @@ def test_guide_citations_link_to_a_served_source(
 
 
 def test_gaps_are_for_editors(shipped_client: TestClient, headers: dict[Role, dict[str, str]]) -> None:
-    shipped_client.post(
-        "/api/chat/ask",
-        json={"question": "Hvornår tømmes storskrald i Taastrup?"},
-        headers=headers[Role.MEDARBEJDER],
-    )
+    ask(shipped_client, headers[Role.MEDARBEJDER], "Hvornår tømmes storskrald i Taastrup?")
     assert shipped_client.get("/api/chat/gaps", headers=headers[Role.MEDARBEJDER]).status_code == 403
     gaps = shipped_client.get("/api/chat/gaps", headers=headers[Role.ADMIN]).json()
     assert any("storskrald" in g["question"] for g in gaps)
@@ -132,7 +121,7 @@ def test_editors_attach_a_gap_question_to_its_source(
 ) -> None:
     staff, editor = headers[Role.MEDARBEJDER], headers[Role.LEDELSE]
     question = "Min borgerPC siger ingenting, når jeg afspiller en video. Hvad kan jeg gøre?"
-    asked = shipped_client.post("/api/chat/ask", json={"question": question}, headers=staff).json()
+    asked = ask(shipped_client, staff, question).json()
     thumbs_down = {"answer_id": asked["answer_id"], "helpful": False}
     assert shipped_client.post("/api/chat/feedback", json=thumbs_down, headers=staff).status_code == 204
     gaps = shipped_client.get("/api/chat/gaps", headers=editor).json()

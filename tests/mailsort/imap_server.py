@@ -131,17 +131,15 @@ class DovecotServer:
         return conn
 
     def create_folder(self, name: str) -> None:
-        conn = self.client()
-        try:
-            typ, data = conn.create(encode_folder_name(name))
-            assert typ == "OK", data
-        finally:
-            conn.logout()
+        self._folder_command("create", name)
 
     def delete_folder(self, name: str) -> None:
+        self._folder_command("delete", name)
+
+    def _folder_command(self, command: str, name: str) -> None:
         conn = self.client()
         try:
-            typ, data = conn.delete(encode_folder_name(name))
+            typ, data = getattr(conn, command)(encode_folder_name(name))
             assert typ == "OK", data
         finally:
             conn.logout()

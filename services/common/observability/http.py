@@ -15,8 +15,9 @@ import uuid
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.routing import Match, Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from services.common.asgi import HttpMiddleware
 from services.common.observability.logs import request_id_var
 
 access_log = logging.getLogger("kai.access")
@@ -66,17 +67,11 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-class RequestContext:
+class RequestContext(HttpMiddleware):
     """ASGI middleware: gives each HTTP request an id (the caller's ``X-Request-ID`` when sane) that log
     records and the response carry, then counts and times the request and writes one access line."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
