@@ -380,7 +380,7 @@ def job_outcomes(
     """Each job's (claimed, finished) and whether all ended done after one attempt with one ledger row."""
     from services.common.db import Database
     from services.common.jobs import Job, JobStatus
-    from services.common.ledger import UsageEvent
+    from services.common.ledger import Task, UsageEvent
     from services.minutes import store
 
     db = Database(settings.resolved_database_url)
@@ -392,7 +392,7 @@ def job_outcomes(
                 ledger_rows = session.scalar(
                     select(func.count())
                     .select_from(UsageEvent)
-                    .where(UsageEvent.reference == meeting_id, UsageEvent.task == "transcribe")
+                    .where(UsageEvent.reference == meeting_id, UsageEvent.task == Task.TRANSCRIBE)
                 )
                 ok = (
                     job is not None
