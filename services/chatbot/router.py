@@ -19,7 +19,7 @@ from services.chatbot.schemas import (
     UnitOut,
 )
 from services.common.auth import PrincipalDep
-from services.common.deps import DatabaseDep, SettingsDep
+from services.common.deps import DatabaseDep, RowIdPath, SettingsDep
 from services.common.files import file_response, format_of
 
 router = APIRouter(prefix="/api/chat", tags=["chatbot"])
@@ -85,7 +85,7 @@ def add_expansion(
 
 @router.delete("/expansions/{expansion_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_expansion(
-    expansion_id: int, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
+    expansion_id: RowIdPath, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
 ) -> Response:
     service.remove_expansion(db, settings, principal, expansion_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -267,7 +267,7 @@ def export_meeting(
 
 
 def _editable(session: Any, meeting_id: str) -> store.Meeting:
-    meeting = store.get_meeting(session, meeting_id)
+    meeting = store.get_meeting_to_change(session, meeting_id)
     if meeting.approved_at is not None:
         raise Conflict("Referatet er godkendt og kan ikke længere redigeres.")
     _working_copy(meeting)

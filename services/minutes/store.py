@@ -8,7 +8,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Date, Float, ForeignKey, String, Text, and_, delete, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    Float,
+    ForeignKey,
+    String,
+    Text,
+    and_,
+    delete,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.common.db import Base, utcnow
@@ -110,6 +123,21 @@ def meeting_not_found(meeting_id: str) -> NotFound:
 
 def get_meeting(session: Session, meeting_id: str) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise meeting_not_found(meeting_id)
+    return meeting
+
+
+def get_meeting_to_change(session: Session, meeting_id: str) -> Meeting:
+    """The meeting, locked until the transaction ends: its working copy and review verdicts are read, changed
+    and written by one request at a time, so a concurrent save neither inserts the same verdict twice nor
+    writes a working copy without the other's verdict. Call it first in the session.
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks: BEGIN IMMEDIATE takes its
+    write lock now (waiting out the busy timeout), so every read after it is the newest."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
+    meeting = session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
     if meeting is None:
         raise meeting_not_found(meeting_id)
     return meeting

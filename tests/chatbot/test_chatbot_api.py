@@ -186,3 +186,16 @@ def test_cli_errors_are_one_line(shipped: tuple[Database, Settings]) -> None:
         result = run_kai(settings, *args)
         assert result.returncode != 0
         assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr
+
+
+@pytest.mark.parametrize("expansion_id", [0, -1, 2**31, 2**63, -(2**63) - 1])
+def test_an_expansion_id_out_of_the_databases_range_is_refused_not_a_server_error(
+    client: TestClient, db: Database, expansion_id: int
+) -> None:
+    editor = bearer(db, "redaktoer", Role.LEDELSE)
+    response = client.delete(f"/api/chat/expansions/{expansion_id}", headers=editor)
+    assert response.status_code == 422, response.text
+    assert "expansion_id" in response.text
+    parameter = client.get("/openapi.json").json()["paths"]["/api/chat/expansions/{expansion_id}"]["delete"]
+    schema = parameter["parameters"][0]["schema"]
+    assert (schema["type"], schema["minimum"], schema["maximum"]) == ("integer", 1, 2**31 - 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 
 import docx
@@ -11,9 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from stored_meetings import store_meeting
 
+from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.ledger import UsageEvent
+from services.minutes import service
 from services.minutes.pipeline.export import render_export
 from services.minutes.pipeline.types import ActionItem, AgendaSection, MinutesDraft, Segment, Transcript
 from services.minutes.store import ReviewItem
@@ -250,3 +253,42 @@ def test_an_unresolved_deadline_is_exported_as_said() -> None:
     document = docx.Document(io.BytesIO(render_export("docx", transcript, draft)[0]))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert "efter sommerferien" in cells
+
+
+@pytest.mark.parametrize("same_item", [True, False], ids=["same-item", "different-items"])
+def test_reviewers_saving_at_once_all_succeed_and_the_working_copy_has_every_verdict(
+    client: TestClient, db: Database, meeting: str, same_item: bool
+) -> None:
+    """Reviewers saving at the same moment: each gets an answer (the last writer wins an item) and the
+    working copy shows exactly the stored verdicts, none lost and none half-written."""
+    keys = [item["key"] for item in _review(client, meeting)["items"]]
+    writers = 6
+    targets = [keys[0]] * writers if same_item else keys[:writers]
+    assert len(targets) == writers
+    reviewer = Principal("referent", Role.MEDARBEJDER)
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def save(n: int) -> None:
+        start.wait()
+        try:
+            change = service.ItemChange("edited", f"Udgave {n}.")
+            service.review_item(db, meeting, reviewer, targets[n], change)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with db.session() as session:
+        stored = {row.key: row.text for row in session.scalars(select(ReviewItem))}
+    assert set(stored) == set(targets)
+    assert all(text.startswith("Udgave ") for text in stored.values())
+    review = {item["key"]: item["text"] for item in _review(client, meeting)["items"]}
+    assert {key: review[key] for key in stored} == stored
+    decisions, actions = _minutes_items(client, meeting)
+    in_minutes = {text for text in decisions + [a["what"] for a in actions] if text.startswith("Udgave ")}
+    assert in_minutes == set(stored.values())

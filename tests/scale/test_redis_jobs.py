@@ -21,7 +21,7 @@ from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
 from services.common.jobs import JobStatus, get_job
 from services.common.ledger import UsageEvent
-from services.common.queue import redis_connection
+from services.common.queue import kai_worker, redis_connection
 from services.minutes import store
 
 JFK = shared_data_dir() / "audio_en" / "jfk.flac"
@@ -163,6 +163,26 @@ def test_killed_worker_job_is_retried_elsewhere_and_counted_once(
 
 def test_burst_worker_on_an_empty_queue_exits_cleanly(start_worker: StartWorker) -> None:
     assert start_worker("worker-idle", "--burst").wait(timeout=60) == 0
+
+
+def test_worker_shutdown_does_not_wait_a_minute_for_its_command_listener(queued_settings: Settings) -> None:
+    """The race that made ``kai worker --burst`` on an empty queue take 70 s now and then, made certain: the
+    command listener (RQ's pubsub thread) has read the unsubscribe reply before the worker's teardown stops
+    it, so redis-py waits for a new subscription until its wait runs out, and the teardown's join with it."""
+    connection = redis_connection(queued_settings)
+    worker = kai_worker(queued_settings, connection, "worker-teardown")
+    worker.subscribe()
+    assert worker.pubsub is not None
+    worker.pubsub.unsubscribe()
+    deadline = time.monotonic() + 10
+    while worker.pubsub.subscribed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not worker.pubsub.subscribed
+    time.sleep(0.2)  # the listener is waiting for a subscription again
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 5
+    connection.close()
 
 
 def test_a_failing_job_reports_its_failure_through_the_api(
