@@ -1,5 +1,9 @@
 """The composition root's one list of services. Adding a service = its package with a ``plugin.py`` (a
-``ServicePlugin``, see ``services/common/plugin.py``) + one line in ``SERVICES``.
+``ServicePlugin``, see ``services/common/plugin.py``) + one line in ``SERVICES`` + its package in the two
+service contracts of ``[tool.importlinter]`` in pyproject.toml (``tests/test_service_registry.py`` fails
+until it is there) + a migration for its tables. A web page for it goes in ``services/web/pages/`` (listed in
+``services/web/router.py``, and in ``rendering.NAVIGATION`` for the menu); offline weights it needs are
+prepared by ``kai prepare-models`` in ``services/cli.py``.
 
 The app (``services/app.py``), the ``kai`` command (``services/cli.py``), the job worker, /readyz, /metrics
 and Alembic's autogenerate are built from this list; nothing below it imports it. Listing the services

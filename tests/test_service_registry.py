@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
+from services import registry
 from services.common.db import Database
 from services.common.plugin import ServicePlugin
 
@@ -68,3 +70,14 @@ def test_a_plugin_names_only_tables_of_its_own_package() -> None:
         ServicePlugin(
             name="minutes", package="services.minutes", help="", table_modules=("services.chatbot.store",)
         )
+
+
+def test_every_registered_service_is_under_the_import_contracts() -> None:
+    """A service missing from the contracts could import another service without `make lint` noticing."""
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    independent = next(c for c in contracts if c["type"] == "independence")["modules"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    services_layer = next(layer for layer in layers if "services.minutes" in layer)
+    for plugin in registry.SERVICES:
+        assert plugin.package in independent, plugin.name
+        assert plugin.package in services_layer.replace(" ", "").split("|"), plugin.name

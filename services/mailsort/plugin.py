@@ -75,7 +75,6 @@ plugin = ServicePlugin(
     name="mailsort",
     package="services.mailsort",
     help="Postsortering: indgående mails til den rigtige kø.",
-    # The mail watcher's two tables live in imap.py beside the protocol code.
     table_modules=("services.mailsort.store",),
     routers=_routers,
     body_limits=_body_limits,
