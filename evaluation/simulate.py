@@ -3,6 +3,11 @@
 Every row is written with ``simulated=True``; the savings calculation reads either measured or simulated rows,
 never both. Volumes follow the adoption scenario for the year in baselines.toml (times ``scale``); the shares
 below (abstentions, misroutes, edit ratios, ...) are guesses for a demo, not measurements.
+
+A meeting's draft items (decisions, actions) are drawn per kind: the number proposed is Poisson, each proposed
+item is removed (wrong) with one probability and, if kept, edited with another; the items the draft missed and
+the reviewer added are binomial over the proposed (a missed item per proposed one at most). These assumptions
+only shape the demo's draft-quality table and the per-item charge (minutes_fix_per_draft_item).
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ class SimulationProfile:
     auto_share: float = 0.8
     misroute_share: float = 0.04  # of automatically routed mails
     review_decision_share: float = 0.9  # manual mails that get a logged decision
+    decisions_mean: float = 3.0  # Poisson mean of decisions proposed per meeting draft
+    actions_mean: float = 4.0  # Poisson mean of action items proposed per meeting draft
+    item_removed_share: float = 0.1  # of proposed items: wrong, removed by the reviewer (binomial)
+    item_edited_share: float = 0.2  # of kept items: edited by the reviewer (binomial)
+    item_added_share: float = 0.1  # missed items added by the reviewer, binomial over the proposed
 
 
 def _moment(rng: np.random.Generator, year: int) -> datetime:
@@ -47,6 +57,17 @@ def _moment(rng: np.random.Generator, year: int) -> datetime:
         day = start + timedelta(days=int(rng.integers(0, days)))
         if day.weekday() < 5:
             return day + timedelta(hours=8, seconds=int(rng.integers(0, 8 * 3600)))
+
+
+def _item_counts(rng: np.random.Generator, mean: float, p: SimulationProfile) -> ledger.ItemCounts:
+    proposed = int(rng.poisson(mean))
+    removed = int(rng.binomial(proposed, p.item_removed_share))
+    edited = int(rng.binomial(proposed - removed, p.item_edited_share))
+    added = int(rng.binomial(proposed, p.item_added_share))
+    accepted = proposed - removed - edited
+    return ledger.ItemCounts(
+        proposed=proposed, accepted=accepted, edited=edited, removed=removed, added=added
+    )
 
 
 def _simulated(event: UsageEvent, at: datetime) -> UsageEvent:
@@ -88,6 +109,9 @@ def _meetings(
             final_chars=draft,
             edit_ratio=round(ratio, 4),
             review_seconds=review_seconds,
+            decisions=_item_counts(rng, p.decisions_mean, p),
+            actions=_item_counts(rng, p.actions_mean, p),
+            item_review=True,
         )
         # Approval follows within days, but stays inside the simulated year (no stray rows in the next one).
         later = min(
