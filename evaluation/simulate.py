@@ -16,15 +16,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from evaluation.savings import load_baselines
 from services.common import ledger
 from services.common.db import Database
 from services.common.errors import InvalidInput
-from services.common.ledger import UsageEvent
 
 
 @dataclass(frozen=True)
@@ -70,24 +69,24 @@ def _item_counts(rng: np.random.Generator, mean: float, p: SimulationProfile) ->
     )
 
 
-def _simulated(event: UsageEvent, at: datetime) -> UsageEvent:
-    event.created_at, event.simulated = at, True
-    return event
+def _simulated(row: dict[str, Any], at: datetime) -> dict[str, Any]:
+    row["created_at"], row["simulated"] = at, True
+    return row
 
 
 def _meetings(
-    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
-) -> list[UsageEvent]:
+    batch: ledger.Rows, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[dict[str, Any]]:
     rows = []
     for _ in range(n):
         ref, at = f"sim-m-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
         if rng.random() < p.failed_share:
-            rows.append(_simulated(ledger.record_failed_transcription(session, user=None, reference=ref), at))
+            rows.append(_simulated(ledger.record_failed_transcription(batch, user=None, reference=ref), at))
             continue
         seconds = round(float(rng.lognormal(np.log(p.meeting_hours_mean * 3600), 0.4)), 1)
         transcription = ledger.TranscriptionQuality(language="da", segments=int(seconds / 12), speakers=4)
         transcribed = ledger.record_transcription(
-            session,
+            batch,
             audio_seconds=seconds,
             processing_seconds=seconds / 8,
             user=None,
@@ -118,15 +117,15 @@ def _meetings(
             at + timedelta(days=int(rng.integers(0, 4)), hours=2), datetime(year, 12, 31, 23, tzinfo=UTC)
         )
         reviewed = ledger.record_review(
-            session, audio_seconds=seconds, user=None, reference=ref, quality=quality
+            batch, audio_seconds=seconds, user=None, reference=ref, quality=quality
         )
         rows.append(_simulated(reviewed, later))
     return rows
 
 
 def _questions(
-    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
-) -> list[UsageEvent]:
+    batch: ledger.Rows, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[dict[str, Any]]:
     rows = []
     for _ in range(n):
         ref, at = f"sim-q-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
@@ -138,7 +137,7 @@ def _questions(
             collections=("sim",),
         )
         asked = ledger.record_answer(
-            session, abstained=abstained, processing_seconds=1.5, user=None, reference=ref, quality=answer
+            batch, abstained=abstained, processing_seconds=1.5, user=None, reference=ref, quality=answer
         )
         rows.append(_simulated(asked, at))
         if rng.random() >= p.feedback_share:
@@ -148,14 +147,14 @@ def _questions(
         if rng.random() < p.manual_minutes_share:
             manual_minutes = float(rng.choice([5, 10, 15, 20, 30]))
         feedback = ledger.FeedbackQuality(helpful, abstained, manual_minutes)
-        given = ledger.record_feedback(session, user=None, reference=ref, quality=feedback)
+        given = ledger.record_feedback(batch, user=None, reference=ref, quality=feedback)
         rows.append(_simulated(given, at + timedelta(minutes=3)))
     return rows
 
 
 def _mails(
-    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
-) -> list[UsageEvent]:
+    batch: ledger.Rows, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[dict[str, Any]]:
     rows = []
     queues = ("borgerservice", "byggesag", "social", "økonomi")
     for _ in range(n):
@@ -166,16 +165,16 @@ def _mails(
             queue=queue if auto else None, confidence=round(float(rng.uniform(0.3, 0.99)), 4)
         )
         routed = ledger.record_routing(
-            session, auto=auto, processing_seconds=0.05, user=None, reference=ref, quality=routing
+            batch, auto=auto, processing_seconds=0.05, user=None, reference=ref, quality=routing
         )
         rows.append(_simulated(routed, at))
         if auto and rng.random() < p.misroute_share:
             moved = ledger.QueueChoiceQuality(queue=str(rng.choice(queues)), model_queue=queue)
-            corrected = ledger.record_correction(session, user=None, reference=ref, quality=moved)
+            corrected = ledger.record_correction(batch, user=None, reference=ref, quality=moved)
             rows.append(_simulated(corrected, at + timedelta(hours=3)))
         elif not auto and rng.random() < p.review_decision_share:
             chosen = ledger.QueueChoiceQuality(queue=str(rng.choice(queues)))
-            decided = ledger.record_decision(session, user=None, reference=ref, quality=chosen)
+            decided = ledger.record_decision(batch, user=None, reference=ref, quality=chosen)
             rows.append(_simulated(decided, at + timedelta(hours=1)))
     return rows
 
@@ -199,10 +198,10 @@ def simulate_year(
     scenario = baselines.scenarios[year]
     p = profile or SimulationProfile()
     rng = np.random.default_rng([seed, year])
+    # The ledger's record_* functions shape the rows; they are collected as dicts and bulk-inserted.
+    rows = ledger.Rows()
+    _meetings(rows, rng, year, round(scenario.meetings * scale), p)
+    _questions(rows, rng, year, round(scenario.questions * scale), p)
+    _mails(rows, rng, year, round(scenario.mails * scale), p)
     with db.session() as session:
-        rows = (
-            _meetings(session, rng, year, round(scenario.meetings * scale), p)
-            + _questions(session, rng, year, round(scenario.questions * scale), p)
-            + _mails(session, rng, year, round(scenario.mails * scale), p)
-        )
-    return len(rows)
+        return rows.insert(session)
