@@ -3,6 +3,11 @@
 Every row is written with ``simulated=True``; the savings calculation reads either measured or simulated rows,
 never both. Volumes follow the adoption scenario for the year in baselines.toml (times ``scale``); the shares
 below (abstentions, misroutes, edit ratios, ...) are guesses for a demo, not measurements.
+
+A meeting's draft items (decisions, actions) are drawn per kind: the number proposed is Poisson, each proposed
+item is removed (wrong) with one probability and, if kept, edited with another; the items the draft missed and
+the reviewer added are binomial over the proposed (a missed item per proposed one at most). These assumptions
+only shape the demo's draft-quality table and the per-item charge (minutes_fix_per_draft_item).
 """
 
 from __future__ import annotations
@@ -11,15 +16,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from evaluation.savings import load_baselines
 from services.common import ledger
 from services.common.db import Database
 from services.common.errors import InvalidInput
-from services.common.ledger import UsageEvent
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,11 @@ class SimulationProfile:
     auto_share: float = 0.8
     misroute_share: float = 0.04  # of automatically routed mails
     review_decision_share: float = 0.9  # manual mails that get a logged decision
+    decisions_mean: float = 3.0  # Poisson mean of decisions proposed per meeting draft
+    actions_mean: float = 4.0  # Poisson mean of action items proposed per meeting draft
+    item_removed_share: float = 0.1  # of proposed items: wrong, removed by the reviewer (binomial)
+    item_edited_share: float = 0.2  # of kept items: edited by the reviewer (binomial)
+    item_added_share: float = 0.1  # missed items added by the reviewer, binomial over the proposed
 
 
 def _moment(rng: np.random.Generator, year: int) -> datetime:
@@ -49,24 +58,35 @@ def _moment(rng: np.random.Generator, year: int) -> datetime:
             return day + timedelta(hours=8, seconds=int(rng.integers(0, 8 * 3600)))
 
 
-def _simulated(event: UsageEvent, at: datetime) -> UsageEvent:
-    event.created_at, event.simulated = at, True
-    return event
+def _item_counts(rng: np.random.Generator, mean: float, p: SimulationProfile) -> ledger.ItemCounts:
+    proposed = int(rng.poisson(mean))
+    removed = int(rng.binomial(proposed, p.item_removed_share))
+    edited = int(rng.binomial(proposed - removed, p.item_edited_share))
+    added = int(rng.binomial(proposed, p.item_added_share))
+    accepted = proposed - removed - edited
+    return ledger.ItemCounts(
+        proposed=proposed, accepted=accepted, edited=edited, removed=removed, added=added
+    )
+
+
+def _simulated(row: dict[str, Any], at: datetime) -> dict[str, Any]:
+    row["created_at"], row["simulated"] = at, True
+    return row
 
 
 def _meetings(
-    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
-) -> list[UsageEvent]:
+    batch: ledger.Rows, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[dict[str, Any]]:
     rows = []
     for _ in range(n):
         ref, at = f"sim-m-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
         if rng.random() < p.failed_share:
-            rows.append(_simulated(ledger.record_failed_transcription(session, user=None, reference=ref), at))
+            rows.append(_simulated(ledger.record_failed_transcription(batch, user=None, reference=ref), at))
             continue
         seconds = round(float(rng.lognormal(np.log(p.meeting_hours_mean * 3600), 0.4)), 1)
         transcription = ledger.TranscriptionQuality(language="da", segments=int(seconds / 12), speakers=4)
         transcribed = ledger.record_transcription(
-            session,
+            batch,
             audio_seconds=seconds,
             processing_seconds=seconds / 8,
             user=None,
@@ -88,21 +108,24 @@ def _meetings(
             final_chars=draft,
             edit_ratio=round(ratio, 4),
             review_seconds=review_seconds,
+            decisions=_item_counts(rng, p.decisions_mean, p),
+            actions=_item_counts(rng, p.actions_mean, p),
+            item_review=True,
         )
         # Approval follows within days, but stays inside the simulated year (no stray rows in the next one).
         later = min(
             at + timedelta(days=int(rng.integers(0, 4)), hours=2), datetime(year, 12, 31, 23, tzinfo=UTC)
         )
         reviewed = ledger.record_review(
-            session, audio_seconds=seconds, user=None, reference=ref, quality=quality
+            batch, audio_seconds=seconds, user=None, reference=ref, quality=quality
         )
         rows.append(_simulated(reviewed, later))
     return rows
 
 
 def _questions(
-    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
-) -> list[UsageEvent]:
+    batch: ledger.Rows, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[dict[str, Any]]:
     rows = []
     for _ in range(n):
         ref, at = f"sim-q-{uuid.UUID(int=int(rng.integers(0, 2**63)))}", _moment(rng, year)
@@ -114,7 +137,7 @@ def _questions(
             collections=("sim",),
         )
         asked = ledger.record_answer(
-            session, abstained=abstained, processing_seconds=1.5, user=None, reference=ref, quality=answer
+            batch, abstained=abstained, processing_seconds=1.5, user=None, reference=ref, quality=answer
         )
         rows.append(_simulated(asked, at))
         if rng.random() >= p.feedback_share:
@@ -124,14 +147,14 @@ def _questions(
         if rng.random() < p.manual_minutes_share:
             manual_minutes = float(rng.choice([5, 10, 15, 20, 30]))
         feedback = ledger.FeedbackQuality(helpful, abstained, manual_minutes)
-        given = ledger.record_feedback(session, user=None, reference=ref, quality=feedback)
+        given = ledger.record_feedback(batch, user=None, reference=ref, quality=feedback)
         rows.append(_simulated(given, at + timedelta(minutes=3)))
     return rows
 
 
 def _mails(
-    session: Session, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
-) -> list[UsageEvent]:
+    batch: ledger.Rows, rng: np.random.Generator, year: int, n: int, p: SimulationProfile
+) -> list[dict[str, Any]]:
     rows = []
     queues = ("borgerservice", "byggesag", "social", "økonomi")
     for _ in range(n):
@@ -142,16 +165,16 @@ def _mails(
             queue=queue if auto else None, confidence=round(float(rng.uniform(0.3, 0.99)), 4)
         )
         routed = ledger.record_routing(
-            session, auto=auto, processing_seconds=0.05, user=None, reference=ref, quality=routing
+            batch, auto=auto, processing_seconds=0.05, user=None, reference=ref, quality=routing
         )
         rows.append(_simulated(routed, at))
         if auto and rng.random() < p.misroute_share:
             moved = ledger.QueueChoiceQuality(queue=str(rng.choice(queues)), model_queue=queue)
-            corrected = ledger.record_correction(session, user=None, reference=ref, quality=moved)
+            corrected = ledger.record_correction(batch, user=None, reference=ref, quality=moved)
             rows.append(_simulated(corrected, at + timedelta(hours=3)))
         elif not auto and rng.random() < p.review_decision_share:
             chosen = ledger.QueueChoiceQuality(queue=str(rng.choice(queues)))
-            decided = ledger.record_decision(session, user=None, reference=ref, quality=chosen)
+            decided = ledger.record_decision(batch, user=None, reference=ref, quality=chosen)
             rows.append(_simulated(decided, at + timedelta(hours=1)))
     return rows
 
@@ -175,10 +198,10 @@ def simulate_year(
     scenario = baselines.scenarios[year]
     p = profile or SimulationProfile()
     rng = np.random.default_rng([seed, year])
+    # The ledger's record_* functions shape the rows; they are collected as dicts and bulk-inserted.
+    rows = ledger.Rows()
+    _meetings(rows, rng, year, round(scenario.meetings * scale), p)
+    _questions(rows, rng, year, round(scenario.questions * scale), p)
+    _mails(rows, rng, year, round(scenario.mails * scale), p)
     with db.session() as session:
-        rows = (
-            _meetings(session, rng, year, round(scenario.meetings * scale), p)
-            + _questions(session, rng, year, round(scenario.questions * scale), p)
-            + _mails(session, rng, year, round(scenario.mails * scale), p)
-        )
-    return len(rows)
+        return rows.insert(session)

@@ -50,10 +50,10 @@ from services.chatbot.retrieval import RetrievalConfig, embed_query, search
 from services.chatbot.types import Chunk, Expansion, SourceDocument
 from services.common import ledger
 from services.common.audit import Action, audit
-from services.common.auth import Forbidden, Principal, Role
+from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database, utcnow
-from services.common.errors import InvalidInput, KaiError, NotFound
+from services.common.errors import Forbidden, InvalidInput, KaiError, NotFound
 from services.common.llm import LlmClient, LlmError
 from services.common.privacy import mask_cpr
 

@@ -10,12 +10,9 @@ from typing import Any
 
 
 def sha256_file(path: Path) -> str:
-    """The file's sha256 (hex), read a megabyte at a time (model files are gigabytes)."""
-    digest = hashlib.sha256()
+    """The file's sha256 (hex), streamed by ``hashlib.file_digest`` (model files are gigabytes)."""
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def machine_info(device: str | None = None) -> dict[str, Any]:

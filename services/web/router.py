@@ -16,6 +16,7 @@ from services.common.audit import Action, Outcome, audit
 from services.common.config import Settings
 from services.common.danish import danish_wait
 from services.common.deps import DatabaseDep, SettingsDep
+from services.common.errors import Forbidden
 from services.web.pages import gevinster, post, referat, vejledning
 from services.web.rendering import STATIC_DIR, PageRoute, PageUser, render
 
@@ -123,7 +124,7 @@ def logout(
     secret = request.cookies.get(auth.SESSION_COOKIE)
     if secret:
         if not auth.csrf_matches(secret, csrf_token or request.headers.get(auth.CSRF_HEADER)):
-            raise auth.Forbidden(auth.CSRF_FAILED)
+            raise Forbidden(auth.CSRF_FAILED)
         principal = auth.revoke_session(db, secret)
         if principal is not None:
             audit(db, principal, Action.LOGOUT, object_type="user")

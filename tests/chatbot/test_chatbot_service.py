@@ -14,10 +14,10 @@ from services.chatbot import evaluation, service, store
 from services.chatbot.index import has_complete_index
 from services.chatbot.service import Answer, Citation, score_answers
 from services.common.audit import AuditEvent
-from services.common.auth import LOCAL_OPERATOR, Forbidden, Principal, Role
+from services.common.auth import LOCAL_OPERATOR, Principal, Role
 from services.common.config import Settings, shared_data_dir
 from services.common.db import Database
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.ledger import UsageEvent
 
 CASEWORKER = Principal("sagsbehandler1", Role.SAGSBEHANDLER)

@@ -1,9 +1,9 @@
 import pytest
 
 from services.common import auth
-from services.common.auth import Forbidden, Role, Unauthorized
+from services.common.auth import Role
 from services.common.db import Database
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 
 def test_token_acts_for_its_user_in_its_role_until_revoked(db: Database) -> None:

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from evaluation.simulate import simulate_year
 from services.common import ledger
-from services.common.db import Database
+from services.common.db import Database, open_database
 from services.common.ledger import Outcome, Quality, Service, Task, Unit, UsageEvent
 
 REPO = Path(__file__).resolve().parents[2]
 COUNTS = ledger.ItemCounts(proposed=4, accepted=2, edited=1, removed=1, added=2, unmarked=1)
 # (record function, its arguments besides the session, the task, outcome and volume the row must hold)
-CASES: list[tuple[Callable[..., UsageEvent], dict[str, Any], Task, Outcome, float]] = [
+CASES: list[tuple[Callable[..., dict[str, Any]], dict[str, Any], Task, Outcome, float]] = [
     (
         ledger.record_transcription,
         dict(
@@ -97,7 +97,7 @@ def _stored(db: Database) -> list[UsageEvent]:
 @pytest.mark.parametrize(("record", "arguments", "task", "outcome", "volume"), CASES)
 def test_each_record_reads_back_as_written(
     db: Database,
-    record: Callable[..., UsageEvent],
+    record: Callable[..., dict[str, Any]],
     arguments: dict[str, Any],
     task: Task,
     outcome: Outcome,
@@ -115,6 +115,22 @@ def test_each_record_reads_back_as_written(
         assert row.quality == {}
     else:
         assert type(quality).from_dict(row.quality) == quality
+
+
+def test_rows_collected_in_bulk_are_stored_like_rows_added_to_a_session(tmp_path: Path) -> None:
+    stored = []
+    for name in ("session", "bulk"):
+        database = open_database(f"sqlite:///{tmp_path}/{name}.db")
+        rows = ledger.Rows()
+        with database.session() as session:
+            for record, arguments, *_ in CASES:
+                record(session if name == "session" else rows, user="anna", reference="ref-1", **arguments)
+            assert rows.insert(session) == (0 if name == "session" else len(CASES))
+        columns = ("service", "task", "volume", "volume_unit", "processing_seconds", "user", "outcome")
+        columns += ("quality", "reference", "simulated")
+        stored.append([tuple(getattr(r, c) for c in columns) for r in _stored(database)])
+        database.dispose()
+    assert stored[0] == stored[1] and len(stored[0]) == len(CASES)
 
 
 def test_the_stored_quality_keeps_the_keys_readers_knew() -> None:

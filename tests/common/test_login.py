@@ -26,7 +26,7 @@ from services.common.audit import AuditEvent
 from services.common.auth import Role, User, passwords
 from services.common.config import Settings
 from services.common.db import Database, utcnow
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, Unauthorized
 from services.common.login_backoff import LoginBackoff
 
 PASSWORD = "korrekt-hest-batteri"
@@ -314,14 +314,14 @@ def test_session_expires(settings: Settings, db: Database, mette: str) -> None:
     secret = auth.create_session(db, short, mette)
     assert auth.principal_for_session(db, secret).name == mette
     time.sleep(1.1)
-    with pytest.raises(auth.Unauthorized):
+    with pytest.raises(Unauthorized):
         auth.principal_for_session(db, secret)
 
 
 def test_new_password_ends_open_sessions(settings: Settings, db: Database, mette: str) -> None:
     secret = auth.create_session(db, settings, mette)
     auth.set_password(db, mette, "en-helt-ny-adgangskode")
-    with pytest.raises(auth.Unauthorized):
+    with pytest.raises(Unauthorized):
         auth.principal_for_session(db, secret)
 
 

@@ -13,23 +13,19 @@ One concern a module, in the order they build on each other: ``models`` (roles, 
 
 from services.common.auth.csrf import CSRF_FAILED, CSRF_HEADER, SAFE_METHODS, csrf_matches, csrf_token
 from services.common.auth.dependencies import (
-    LOGIN_REQUIRED,
     PRINCIPAL_STATE,
     PrincipalDep,
     authenticate_request,
-    current_principal,
     require_roles,
 )
 from services.common.auth.models import (
     LOCAL_OPERATOR,
-    ApiToken,
     Principal,
     Role,
     User,
-    WebSession,
     parse_role,
 )
-from services.common.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from services.common.auth.passwords import hash_password
 from services.common.auth.sessions import (
     SESSION_COOKIE,
     create_session,
@@ -39,34 +35,27 @@ from services.common.auth.sessions import (
 from services.common.auth.tokens import create_token, principal_for_token, revoke_token
 from services.common.auth.users import (
     LOGIN_FAILED,
-    LoginAttempt,
     add_user,
     authenticate,
     ensure_admin,
     set_password,
     unlock_user,
 )
-from services.common.errors import Forbidden, Unauthorized
+from services.common.errors import Forbidden  # still imported from here by services/minutes/service.py
 
 __all__ = [
     "CSRF_FAILED",
     "CSRF_HEADER",
     "LOCAL_OPERATOR",
     "LOGIN_FAILED",
-    "LOGIN_REQUIRED",
-    "MIN_PASSWORD_LENGTH",
     "PRINCIPAL_STATE",
     "SAFE_METHODS",
     "SESSION_COOKIE",
-    "ApiToken",
     "Forbidden",
-    "LoginAttempt",
     "Principal",
     "PrincipalDep",
     "Role",
-    "Unauthorized",
     "User",
-    "WebSession",
     "add_user",
     "authenticate",
     "authenticate_request",
@@ -74,7 +63,6 @@ __all__ = [
     "create_token",
     "csrf_matches",
     "csrf_token",
-    "current_principal",
     "ensure_admin",
     "hash_password",
     "parse_role",
