@@ -16,7 +16,7 @@ from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.ledger import UsageEvent
-from services.minutes import service
+from services.minutes import review, service
 from services.minutes.pipeline.export import render_export
 from services.minutes.pipeline.types import ActionItem, AgendaSection, MinutesDraft, Segment, Transcript
 from services.minutes.store import ReviewItem
@@ -292,3 +292,15 @@ def test_reviewers_saving_at_once_all_succeed_and_the_working_copy_has_every_ver
     decisions, actions = _minutes_items(client, meeting)
     in_minutes = {text for text in decisions + [a["what"] for a in actions] if text.startswith("Udgave ")}
     assert in_minutes == set(stored.values())
+
+
+def test_an_added_item_without_a_segment_plays_from_its_section_every_time_the_review_is_rebuilt() -> None:
+    sections = [AgendaSection(1, "Første", 0.0, 60.0, [0], []), AgendaSection(2, "To", 60.0, 99.0, [1], [])]
+    draft = MinutesDraft("Møde", None, [], sections)
+    verdicts = [
+        review.Verdict("d+aaa", review.DECISION, 1, None, review.ADDED, "Uden segment"),
+        review.Verdict("d+bbb", review.DECISION, 1, 7, review.ADDED, "Segment findes ikke"),
+        review.Verdict("a+ccc", review.ACTION, 0, 1, review.ADDED, "Med segment"),
+    ]
+    items = {item.key: item for item in review.reviewed_items(draft, verdicts, [0.0, 75.0])}
+    assert (items["d+aaa"].start, items["d+bbb"].start, items["a+ccc"].start) == (60.0, 60.0, 75.0)
