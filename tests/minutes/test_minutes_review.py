@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import docx
 import pytest
@@ -304,3 +305,19 @@ def test_an_added_item_without_a_segment_plays_from_its_section_every_time_the_r
     ]
     items = {item.key: item for item in review.reviewed_items(draft, verdicts, [0.0, 75.0])}
     assert (items["d+aaa"].start, items["d+bbb"].start, items["a+ccc"].start) == (60.0, 60.0, 75.0)
+
+
+def test_items_added_to_one_section_keep_the_order_they_were_added_in(
+    client: TestClient, meeting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hexes = iter(["f" * 32, "0" * 32, "8" * 32])  # keys that sort against the order they are added in
+    keys = SimpleNamespace(uuid4=lambda: SimpleNamespace(hex=next(hexes)))
+    monkeypatch.setattr(service, "uuid", keys)  # only the service's own uuid4: the added items' keys
+    for text in ("Første tilføjede", "Anden tilføjede", "Tredje tilføjede"):
+        body = {"kind": "decision", "section": 0, "text": text}
+        assert client.post(f"{API}/{meeting}/review/items", json=body).status_code == 201
+    decisions = _items(_review(client, meeting), "decision")
+    added = [item["text"] for item in decisions if item["status"] == "added"]
+    assert added == ["Første tilføjede", "Anden tilføjede", "Tredje tilføjede"]
+    in_minutes, _ = _minutes_items(client, meeting)
+    assert [text for text in in_minutes if "tilføjede" in text] == added
