@@ -414,7 +414,9 @@ def _verdicts(session: Any, meeting_id: str) -> list[review.Verdict]:
 
 def _review_items(meeting: store.Meeting, verdicts: list[review.Verdict]) -> list[review.Item]:
     transcript, _ = _working_copy(meeting)
-    draft = MinutesDraft.from_dict(meeting.draft_minutes or meeting.minutes or {})
+    if meeting.draft_minutes is None:  # the job stores it with the working copy; that copy is no stand-in
+        raise Conflict("Mødet har intet maskinelt udkast at gennemse; behandl optagelsen igen.")
+    draft = MinutesDraft.from_dict(meeting.draft_minutes)
     return review.reviewed_items(draft, verdicts, [segment.start for segment in transcript.segments])
 
 

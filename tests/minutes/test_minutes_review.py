@@ -17,7 +17,7 @@ from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.ledger import UsageEvent
-from services.minutes import review, service
+from services.minutes import review, service, store
 from services.minutes.pipeline.export import render_export
 from services.minutes.pipeline.types import ActionItem, AgendaSection, MinutesDraft, Segment, Transcript
 from services.minutes.store import ReviewItem
@@ -321,3 +321,16 @@ def test_items_added_to_one_section_keep_the_order_they_were_added_in(
     assert added == ["Første tilføjede", "Anden tilføjede", "Tredje tilføjede"]
     in_minutes, _ = _minutes_items(client, meeting)
     assert [text for text in in_minutes if "tilføjede" in text] == added
+
+
+def test_a_meeting_without_a_machine_draft_has_no_review(
+    client: TestClient, db: Database, meeting: str
+) -> None:
+    with db.session() as session:  # the job always stores both; the working copy is no stand-in for the draft
+        session.get(store.Meeting, meeting).draft_minutes = None
+    response = client.get(f"{API}/{meeting}/review")
+    assert response.status_code == 409 and "udkast" in response.json()["detail"]
+    body = {"kind": "decision", "section": 0, "text": "Ekstra"}
+    assert client.post(f"{API}/{meeting}/review/items", json=body).status_code == 409
+    with db.session() as session:
+        assert session.scalars(select(ReviewItem)).all() == []
