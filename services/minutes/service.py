@@ -523,6 +523,11 @@ def review_item(db: Database, meeting_id: str, actor: Principal, key: str, chang
         if item is None:
             raise NotFound(f"Punktet {key} findes ikke i referatets gennemsyn.")
         row = session.get(store.ReviewItem, (meeting_id, key))
+        if change.status == review.PROPOSED and item.status == review.ADDED:
+            # "proposed" undoes a verdict on a draft item; an added item has no draft wording to go back to.
+            raise InvalidInput(
+                "Et tilføjet punkt kan ikke sættes tilbage til forslag; brug 'removed' for at fjerne det."
+            )
         if change.status == review.ACCEPTED and item.status == review.ADDED and change.text is None:
             return item  # the reviewer's own item needs no acceptance
         if change.status == review.ACCEPTED and item.status != review.ADDED:
@@ -537,7 +542,8 @@ def review_item(db: Database, meeting_id: str, actor: Principal, key: str, chang
         elif change.status == review.REMOVED and item.status != review.ADDED:
             item = replace(item, status=review.REMOVED)
         elif change.status in (review.REMOVED, review.PROPOSED):
-            # Undo: a draft item is proposed again; an added item that is removed is gone.
+            # Undo: a draft item is proposed again; an added item that is removed is gone (only "removed" gets
+            # here for one: "proposed" on it is refused above).
             if row is not None:
                 session.delete(row)
             item = replace(

@@ -334,3 +334,16 @@ def test_a_meeting_without_a_machine_draft_has_no_review(
     assert client.post(f"{API}/{meeting}/review/items", json=body).status_code == 409
     with db.session() as session:
         assert session.scalars(select(ReviewItem)).all() == []
+
+
+def test_proposed_on_an_added_item_is_refused_and_keeps_the_reviewers_text(
+    client: TestClient, meeting: str
+) -> None:
+    body = {"kind": "action", "section": 0, "text": "Ring til kommunen", "who": "Mette"}
+    key = client.post(f"{API}/{meeting}/review/items", json=body).json()["key"]
+    response = client.put(f"{API}/{meeting}/review/items/{key}", json={"status": "proposed"})
+    assert response.status_code == 422 and "removed" in response.json()["detail"]
+    added = [item for item in _review(client, meeting)["items"] if item["key"] == key]
+    assert [(item["status"], item["text"], item["who"]) for item in added] == [
+        ("added", "Ring til kommunen", "Mette")
+    ]
