@@ -2,8 +2,7 @@
 
 The other concerns have their own modules: ``intake`` (parsing and checking what a person sends),
 ``processing`` (recording → transcript → draft), ``job`` (the job handler), ``folder`` (the CLI's
-file-in, folder-out use case) and ``formatting``. Their public names are re-exported here, so the API,
-the job runner and the CLI keep calling ``service.<name>``.
+file-in, folder-out use case) and ``formatting``; callers import those names from there.
 """
 
 from __future__ import annotations
@@ -18,50 +17,25 @@ from sqlalchemy import select, update
 
 from services.common import ledger
 from services.common.audit import Action, Outcome, audit
-from services.common.auth import Forbidden, Principal, Role, User, parse_role
+from services.common.auth import Principal, Role, User, parse_role
 from services.common.config import Settings
 from services.common.db import Database, utcnow
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.files import format_of
 from services.common.jobs import Job, JobRunner, delete_jobs, get_job
 from services.common.privacy import mask_cpr
 from services.minutes import review, store
-from services.minutes.folder import CLI_EXPORTS, transcribe_to_folder
-from services.minutes.formatting import clock_text
 from services.minutes.intake import (
-    MAX_AGENDA_BYTES,
-    MAX_SPEAKERS,
     MeetingRequest,
     check_audio,
-    parse_agenda,
-    parse_name_list,
     recording_format,
     store_upload,
     validate_request,
 )
-from services.minutes.job import JOB_KIND, run_transcription_job
+from services.minutes.job import JOB_KIND
 from services.minutes.pipeline.audio import RECORDING_FORMATS
 from services.minutes.pipeline.export import masked_draft, minutes_text, render_export
 from services.minutes.pipeline.types import MinutesDraft, Transcript
-from services.minutes.processing import MeetingOutput, ProgressCallback, process_recording
-
-__all__ = [  # re-exported: the names callers use as service.<name>
-    "CLI_EXPORTS",
-    "JOB_KIND",
-    "MAX_AGENDA_BYTES",
-    "MAX_SPEAKERS",
-    "MeetingOutput",
-    "MeetingRequest",
-    "ProgressCallback",
-    "clock_text",
-    "parse_agenda",
-    "parse_name_list",
-    "process_recording",
-    "run_transcription_job",
-    "transcribe_to_folder",
-    "validate_request",
-]
-
 
 # --- use cases over stored meetings ------------------------------------------------------------------
 
