@@ -61,7 +61,7 @@ def test_a_service_command_imports_only_its_own_service() -> None:
 
 def test_the_worker_imports_its_job_handlers_but_no_router_or_page() -> None:
     modules = _modules_after("from services import registry\nregistry.job_handlers()\n")
-    assert "services.minutes.service" in modules
+    assert "services.minutes.job" in modules
     assert not {m for m in modules if m.endswith(".router") or m.startswith(("services.web", "services.app"))}
 
 

@@ -13,7 +13,7 @@ from services.common.config import get_settings
 from services.common.console import console, exit_on_error, open_cli_database, progress_bar
 from services.common.errors import InvalidInput, NotFound
 from services.common.llm import LlmClient
-from services.minutes import service
+from services.minutes import folder, intake
 from services.minutes.pipeline.draft import (
     build_minutes_draft,
     draft_json,
@@ -51,12 +51,12 @@ def transcribe(
             parsed_date = date.fromisoformat(meeting_date) if meeting_date else None
         except ValueError as exc:
             raise InvalidInput(f"Ugyldig dato '{meeting_date}'; brug formatet ÅÅÅÅ-MM-DD.") from exc
-        request = service.MeetingRequest(
+        request = intake.MeetingRequest(
             title=title,
             meeting_date=parsed_date,
-            participants=service.parse_name_list(participants),
-            agenda=service.parse_agenda(agenda.read_bytes()) if agenda else None,
-            glossary=service.parse_name_list(glossary),
+            participants=intake.parse_name_list(participants),
+            agenda=intake.parse_agenda(agenda.read_bytes()) if agenda else None,
+            glossary=intake.parse_name_list(glossary),
             language=language,
             num_speakers=speakers,
             diarize=diarize,
@@ -71,7 +71,7 @@ def transcribe(
             bar.update(task, completed=percent, description=status)
 
         try:
-            output = service.transcribe_to_folder(db, settings, audio, out, request, report)
+            output = folder.transcribe_to_folder(db, settings, audio, out, request, report)
             bar.update(task, completed=100, description="Færdig")
         finally:
             bar.stop()
@@ -107,7 +107,7 @@ def draft(
         parsed_date = _meeting_date(meeting_date)
         if agenda is not None and not agenda.is_file():
             raise NotFound(f"Dagsordenen {agenda} findes ikke.")
-        items = service.parse_agenda(agenda.read_bytes()) if agenda else None
+        items = intake.parse_agenda(agenda.read_bytes()) if agenda else None
         source = read_transcript(transcript)
         settings = get_settings()
         client = LlmClient(settings) if settings.llm_url else None
@@ -115,7 +115,7 @@ def draft(
             source,
             title=title,
             meeting_date=parsed_date,
-            participants=service.parse_name_list(participants),
+            participants=intake.parse_name_list(participants),
             agenda=items,
             summarizer=llm_summarizer(client) if client else None,
             proposer=llm_proposer(client) if client else None,

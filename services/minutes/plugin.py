@@ -23,9 +23,9 @@ def _routers() -> Sequence[APIRouter]:
 
 
 def _job_handlers() -> Mapping[str, JobHandler]:
-    from services.minutes import service
+    from services.minutes import job
 
-    return {service.JOB_KIND: service.run_transcription_job}
+    return {job.JOB_KIND: job.run_transcription_job}
 
 
 def _body_limits(settings: Settings) -> BodyLimits:

@@ -104,11 +104,15 @@ def reviewed_items(draft: MinutesDraft, verdicts: Iterable[Verdict], starts: Seq
     for verdict in by_key.values():
         if verdict.status != ADDED:
             continue  # a verdict on an item the draft no longer has (cannot happen: the draft never changes)
-        at_segment = verdict.segment is not None and 0 <= verdict.segment < len(starts)
+        if verdict.segment is not None and 0 <= verdict.segment < len(starts):
+            start = starts[verdict.segment]
+        elif draft.sections:  # no segment: it plays from its section, as when it was added
+            start = draft.sections[max(0, min(verdict.section, len(draft.sections) - 1))].start
+        else:
+            start = 0.0
         items.append(
             Item(
-                verdict.key, verdict.kind, verdict.section, verdict.segment,
-                starts[verdict.segment] if at_segment and verdict.segment is not None else 0.0,
+                verdict.key, verdict.kind, verdict.section, verdict.segment, start,
                 ADDED, verdict.text, verdict.who, verdict.deadline,
             )
         )  # fmt: skip

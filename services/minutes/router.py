@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from services.common.auth import PrincipalDep
 from services.common.deps import DatabaseDep, RunnerDep, SettingsDep
 from services.common.files import content_response, file_response
-from services.minutes import service
+from services.minutes import intake, service
 from services.minutes.pipeline.types import MinutesDraft, Transcript
 from services.minutes.schemas import (
     ApproveIn,
@@ -54,17 +54,17 @@ def create_meeting(
     glossary: Annotated[str | None, Form(description="Local names and terms, separated by commas.")] = None,
 ) -> MeetingOut:
     if agenda is not None and agenda.filename:
-        agenda_items: list[str] | None = service.parse_agenda(agenda.file.read(service.MAX_AGENDA_BYTES + 1))
+        agenda_items: list[str] | None = intake.parse_agenda(agenda.file.read(intake.MAX_AGENDA_BYTES + 1))
     elif agenda_text:
-        agenda_items = service.parse_agenda(agenda_text.encode())
+        agenda_items = intake.parse_agenda(agenda_text.encode())
     else:
         agenda_items = None
-    request = service.MeetingRequest(
+    request = intake.MeetingRequest(
         title=title,
         meeting_date=meeting_date,
-        participants=service.parse_name_list(participants),
+        participants=intake.parse_name_list(participants),
         agenda=agenda_items,
-        glossary=service.parse_name_list(glossary),
+        glossary=intake.parse_name_list(glossary),
         language=language,
         num_speakers=speakers,
     )

@@ -2,8 +2,7 @@
 
 The other concerns have their own modules: ``intake`` (parsing and checking what a person sends),
 ``processing`` (recording → transcript → draft), ``job`` (the job handler), ``folder`` (the CLI's
-file-in, folder-out use case) and ``formatting``. Their public names are re-exported here, so the API,
-the job runner and the CLI keep calling ``service.<name>``.
+file-in, folder-out use case) and ``formatting``; callers import those names from there.
 """
 
 from __future__ import annotations
@@ -18,50 +17,25 @@ from sqlalchemy import select, update
 
 from services.common import ledger
 from services.common.audit import Action, Outcome, audit
-from services.common.auth import Forbidden, Principal, Role, User, parse_role
+from services.common.auth import Principal, Role, User, parse_role
 from services.common.config import Settings
 from services.common.db import Database, utcnow
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.files import format_of
 from services.common.jobs import Job, JobRunner, delete_jobs, get_job
 from services.common.privacy import mask_cpr
 from services.minutes import review, store
-from services.minutes.folder import CLI_EXPORTS, transcribe_to_folder
-from services.minutes.formatting import clock_text
 from services.minutes.intake import (
-    MAX_AGENDA_BYTES,
-    MAX_SPEAKERS,
     MeetingRequest,
     check_audio,
-    parse_agenda,
-    parse_name_list,
     recording_format,
     store_upload,
     validate_request,
 )
-from services.minutes.job import JOB_KIND, run_transcription_job
+from services.minutes.job import JOB_KIND
 from services.minutes.pipeline.audio import RECORDING_FORMATS
 from services.minutes.pipeline.export import masked_draft, minutes_text, render_export
 from services.minutes.pipeline.types import MinutesDraft, Transcript
-from services.minutes.processing import MeetingOutput, ProgressCallback, process_recording
-
-__all__ = [  # re-exported: the names callers use as service.<name>
-    "CLI_EXPORTS",
-    "JOB_KIND",
-    "MAX_AGENDA_BYTES",
-    "MAX_SPEAKERS",
-    "MeetingOutput",
-    "MeetingRequest",
-    "ProgressCallback",
-    "clock_text",
-    "parse_agenda",
-    "parse_name_list",
-    "process_recording",
-    "run_transcription_job",
-    "transcribe_to_folder",
-    "validate_request",
-]
-
 
 # --- use cases over stored meetings ------------------------------------------------------------------
 
@@ -414,7 +388,9 @@ def _verdicts(session: Any, meeting_id: str) -> list[review.Verdict]:
 
 def _review_items(meeting: store.Meeting, verdicts: list[review.Verdict]) -> list[review.Item]:
     transcript, _ = _working_copy(meeting)
-    draft = MinutesDraft.from_dict(meeting.draft_minutes or meeting.minutes or {})
+    if meeting.draft_minutes is None:  # the job stores it with the working copy; that copy is no stand-in
+        raise Conflict("Mødet har intet maskinelt udkast at gennemse; behandl optagelsen igen.")
+    draft = MinutesDraft.from_dict(meeting.draft_minutes)
     return review.reviewed_items(draft, verdicts, [segment.start for segment in transcript.segments])
 
 
@@ -521,6 +497,11 @@ def review_item(db: Database, meeting_id: str, actor: Principal, key: str, chang
         if item is None:
             raise NotFound(f"Punktet {key} findes ikke i referatets gennemsyn.")
         row = session.get(store.ReviewItem, (meeting_id, key))
+        if change.status == review.PROPOSED and item.status == review.ADDED:
+            # "proposed" undoes a verdict on a draft item; an added item has no draft wording to go back to.
+            raise InvalidInput(
+                "Et tilføjet punkt kan ikke sættes tilbage til forslag; brug 'removed' for at fjerne det."
+            )
         if change.status == review.ACCEPTED and item.status == review.ADDED and change.text is None:
             return item  # the reviewer's own item needs no acceptance
         if change.status == review.ACCEPTED and item.status != review.ADDED:
@@ -535,7 +516,8 @@ def review_item(db: Database, meeting_id: str, actor: Principal, key: str, chang
         elif change.status == review.REMOVED and item.status != review.ADDED:
             item = replace(item, status=review.REMOVED)
         elif change.status in (review.REMOVED, review.PROPOSED):
-            # Undo: a draft item is proposed again; an added item that is removed is gone.
+            # Undo: a draft item is proposed again; an added item that is removed is gone (only "removed" gets
+            # here for one: "proposed" on it is refused above).
             if row is not None:
                 session.delete(row)
             item = replace(

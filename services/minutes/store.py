@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.common.db import Base, utcnow
+from services.common.db import Base, as_utc, utcnow
 from services.common.errors import NotFound
 
 
@@ -109,12 +109,14 @@ class ReviewItem(Base):
     deadline: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # added items are shown in this order
 
 
 def review_items(session: Session, meeting_id: str) -> list[ReviewItem]:
-    """The stored verdicts of one meeting's review, in a stable order (draft items, then added ones)."""
+    """The stored verdicts of one meeting's review, in a stable order: by section, then in the order they were
+    stored (an added item's key is random, so sorting by it would shuffle the items added to one section)."""
     query = select(ReviewItem).where(ReviewItem.meeting_id == meeting_id)
-    return sorted(session.scalars(query), key=lambda item: (item.section, item.key))
+    return sorted(session.scalars(query), key=lambda item: (item.section, as_utc(item.created_at), item.key))
 
 
 def meeting_not_found(meeting_id: str) -> NotFound:

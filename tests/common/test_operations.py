@@ -30,7 +30,7 @@ from services.common.jobs import Job, JobStatus
 from services.common.observability.metrics import metrics_exposition
 from services.mailsort import service as mail_service
 from services.mailsort.store import MailStatus, RoutedMail
-from services.minutes import service as minutes_service
+from services.minutes import job as minutes_job
 
 REPO = Path(__file__).resolve().parents[2]
 MEETING_ROUTE = "/api/minutes/meetings/{meeting_id}"
@@ -214,7 +214,7 @@ def test_readyz_and_queue_length_with_a_live_redis(settings: Settings, redis_ser
     with TestClient(create_app(queued)) as client:
         assert client.get("/readyz").json()["checks"]["redis"] == "ok"
         # no worker runs: the job waits in the database and on the RQ queue
-        client.app.state.runner.submit(minutes_service.JOB_KIND, {"meeting_id": "none"})
+        client.app.state.runner.submit(minutes_job.JOB_KIND, {"meeting_id": "none"})
         assert _sample(client, "kai_job_queue_length", backend="redis") == 1
         assert _sample(client, "kai_job_queue_length", backend="database") == 1
 

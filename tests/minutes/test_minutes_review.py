@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import docx
 import pytest
@@ -16,7 +17,7 @@ from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
 from services.common.ledger import UsageEvent
-from services.minutes import service
+from services.minutes import review, service, store
 from services.minutes.pipeline.export import render_export
 from services.minutes.pipeline.types import ActionItem, AgendaSection, MinutesDraft, Segment, Transcript
 from services.minutes.store import ReviewItem
@@ -292,3 +293,57 @@ def test_reviewers_saving_at_once_all_succeed_and_the_working_copy_has_every_ver
     decisions, actions = _minutes_items(client, meeting)
     in_minutes = {text for text in decisions + [a["what"] for a in actions] if text.startswith("Udgave ")}
     assert in_minutes == set(stored.values())
+
+
+def test_an_added_item_without_a_segment_plays_from_its_section_every_time_the_review_is_rebuilt() -> None:
+    sections = [AgendaSection(1, "Første", 0.0, 60.0, [0], []), AgendaSection(2, "To", 60.0, 99.0, [1], [])]
+    draft = MinutesDraft("Møde", None, [], sections)
+    verdicts = [
+        review.Verdict("d+aaa", review.DECISION, 1, None, review.ADDED, "Uden segment"),
+        review.Verdict("d+bbb", review.DECISION, 1, 7, review.ADDED, "Segment findes ikke"),
+        review.Verdict("a+ccc", review.ACTION, 0, 1, review.ADDED, "Med segment"),
+    ]
+    items = {item.key: item for item in review.reviewed_items(draft, verdicts, [0.0, 75.0])}
+    assert (items["d+aaa"].start, items["d+bbb"].start, items["a+ccc"].start) == (60.0, 60.0, 75.0)
+
+
+def test_items_added_to_one_section_keep_the_order_they_were_added_in(
+    client: TestClient, meeting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hexes = iter(["f" * 32, "0" * 32, "8" * 32])  # keys that sort against the order they are added in
+    keys = SimpleNamespace(uuid4=lambda: SimpleNamespace(hex=next(hexes)))
+    monkeypatch.setattr(service, "uuid", keys)  # only the service's own uuid4: the added items' keys
+    for text in ("Første tilføjede", "Anden tilføjede", "Tredje tilføjede"):
+        body = {"kind": "decision", "section": 0, "text": text}
+        assert client.post(f"{API}/{meeting}/review/items", json=body).status_code == 201
+    decisions = _items(_review(client, meeting), "decision")
+    added = [item["text"] for item in decisions if item["status"] == "added"]
+    assert added == ["Første tilføjede", "Anden tilføjede", "Tredje tilføjede"]
+    in_minutes, _ = _minutes_items(client, meeting)
+    assert [text for text in in_minutes if "tilføjede" in text] == added
+
+
+def test_a_meeting_without_a_machine_draft_has_no_review(
+    client: TestClient, db: Database, meeting: str
+) -> None:
+    with db.session() as session:  # the job always stores both; the working copy is no stand-in for the draft
+        session.get(store.Meeting, meeting).draft_minutes = None
+    response = client.get(f"{API}/{meeting}/review")
+    assert response.status_code == 409 and "udkast" in response.json()["detail"]
+    body = {"kind": "decision", "section": 0, "text": "Ekstra"}
+    assert client.post(f"{API}/{meeting}/review/items", json=body).status_code == 409
+    with db.session() as session:
+        assert session.scalars(select(ReviewItem)).all() == []
+
+
+def test_proposed_on_an_added_item_is_refused_and_keeps_the_reviewers_text(
+    client: TestClient, meeting: str
+) -> None:
+    body = {"kind": "action", "section": 0, "text": "Ring til kommunen", "who": "Mette"}
+    key = client.post(f"{API}/{meeting}/review/items", json=body).json()["key"]
+    response = client.put(f"{API}/{meeting}/review/items/{key}", json={"status": "proposed"})
+    assert response.status_code == 422 and "removed" in response.json()["detail"]
+    added = [item for item in _review(client, meeting)["items"] if item["key"] == key]
+    assert [(item["status"], item["text"], item["who"]) for item in added] == [
+        ("added", "Ring til kommunen", "Mette")
+    ]

@@ -14,7 +14,7 @@ from services.common.auth import Role
 from services.common.deps import DatabaseDep, SettingsDep
 from services.common.errors import NotFound
 from services.common.jobs import Job, JobStatus
-from services.minutes import service
+from services.minutes import formatting, service
 from services.minutes.pipeline.audio import RECORDING_FORMATS
 from services.minutes.pipeline.export import EXPORT_FORMATS, REVIEW_MARKS
 from services.minutes.schemas import ReviewCountsOut, ReviewItemOut
@@ -121,7 +121,7 @@ def meeting_page(request: Request, db: DatabaseDep, principal: PageUser, meeting
         job=job,
         ready=True,
         **owner_context,
-        clock=service.clock_text,
+        clock=formatting.clock_text,
         approved=approved,
         approved_at=danish_time(meeting.approved_at),
         transcript=transcript,

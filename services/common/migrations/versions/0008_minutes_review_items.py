@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("deadline", sa.String(length=64), nullable=True),
         sa.Column("updated_by", sa.String(length=128), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["meeting_id"], ["minutes_meetings.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("meeting_id", "key"),
     )
