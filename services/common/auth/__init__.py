@@ -41,7 +41,6 @@ from services.common.auth.users import (
     set_password,
     unlock_user,
 )
-from services.common.errors import Forbidden  # still imported from here by services/minutes/service.py
 
 __all__ = [
     "CSRF_FAILED",
@@ -51,7 +50,6 @@ __all__ = [
     "PRINCIPAL_STATE",
     "SAFE_METHODS",
     "SESSION_COOKIE",
-    "Forbidden",
     "Principal",
     "PrincipalDep",
     "Role",
