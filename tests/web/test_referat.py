@@ -19,7 +19,7 @@ from browser import (
 )
 from services.common.auth import Role
 from services.common.config import shared_data_dir
-from services.common.ledger import UsageEvent
+from services.common.ledger import Task, UsageEvent
 
 pytestmark = pytest.mark.slow
 
@@ -234,10 +234,12 @@ def test_anonymous_is_sent_to_login(page: Page, live_server: LiveServer) -> None
 
 
 def _draft_counts(live_server: LiveServer) -> dict[str, dict[str, int]]:
-    """The item counts of every approved meeting's review row, summed by hand (what Gevinster must show)."""
+    """The item counts of every approved meeting's measured review row (simulated rows are another report),
+    summed by hand: what Gevinster must show."""
     sums: dict[str, dict[str, int]] = {"decisions": {}, "actions": {}}
     with live_server.db.session() as session:
-        rows = session.scalars(select(UsageEvent).where(UsageEvent.task == "review")).all()
+        measured = select(UsageEvent).where(UsageEvent.task == Task.REVIEW, UsageEvent.simulated.is_(False))
+        rows = session.scalars(measured).all()
         for row in rows:
             for kind, total in sums.items():
                 for key, value in (row.quality.get(kind) or {}).items():
