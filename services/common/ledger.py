@@ -246,7 +246,8 @@ class Rows:
         return len(self.rows)
 
 
-def _row(
+def _add(
+    session: Session | Rows,
     task: Task,
     quality: Quality | None,
     user: str | None,
@@ -255,9 +256,10 @@ def _row(
     seconds: float = 0.0,
     outcome: Outcome = Outcome.OK,
 ) -> dict[str, Any]:
-    """One row's column values (``seconds``: kai's processing time); the table's defaults fill the rest."""
+    """One row's column values (``seconds``: kai's processing time; the table's defaults fill the rest), added
+    to ``session`` (written with its transaction) or collected in ``Rows``."""
     service, unit = TASKS[task]
-    return {
+    row = {
         "service": service,
         "task": task,
         "volume": volume,
@@ -268,10 +270,6 @@ def _row(
         "quality": quality.to_dict() if quality else {},
         "reference": reference,
     }
-
-
-def _add(session: Session | Rows, row: dict[str, Any]) -> dict[str, Any]:
-    """Add ``row`` to ``session`` (written with its transaction), or collect it in ``Rows``."""
     if isinstance(session, Rows):
         session.rows.append(row)
     else:
@@ -292,20 +290,20 @@ def record_transcription(
     reference: str | None,
     quality: TranscriptionQuality,
 ) -> dict[str, Any]:
-    return _add(session, _row(Task.TRANSCRIBE, quality, user, reference, audio_seconds, processing_seconds))
+    return _add(session, Task.TRANSCRIBE, quality, user, reference, audio_seconds, processing_seconds)
 
 
 def record_failed_transcription(
     session: Session | Rows, *, user: str | None, reference: str | None
 ) -> dict[str, Any]:
-    return _add(session, _row(Task.TRANSCRIBE, None, user, reference, volume=0.0, outcome=Outcome.FAILED))
+    return _add(session, Task.TRANSCRIBE, None, user, reference, volume=0.0, outcome=Outcome.FAILED)
 
 
 def record_review(
     session: Session | Rows, *, audio_seconds: float, user: str | None, reference: str, quality: ReviewQuality
 ) -> dict[str, Any]:
     """The approval of a meeting's minutes; the volume is the meeting's length."""
-    return _add(session, _row(Task.REVIEW, quality, user, reference, volume=audio_seconds))
+    return _add(session, Task.REVIEW, quality, user, reference, volume=audio_seconds)
 
 
 def record_answer(
@@ -319,16 +317,14 @@ def record_answer(
 ) -> dict[str, Any]:
     """A question answered from the collections, or abstained from (no passage was close enough)."""
     outcome = Outcome.ABSTAINED if abstained else Outcome.ANSWERED
-    return _add(
-        session, _row(Task.ASK, quality, user, reference, seconds=processing_seconds, outcome=outcome)
-    )
+    return _add(session, Task.ASK, quality, user, reference, seconds=processing_seconds, outcome=outcome)
 
 
 def record_feedback(
     session: Session | Rows, *, user: str | None, reference: str, quality: FeedbackQuality
 ) -> dict[str, Any]:
     outcome = Outcome.HELPFUL if quality.helpful else Outcome.UNHELPFUL
-    return _add(session, _row(Task.FEEDBACK, quality, user, reference, outcome=outcome))
+    return _add(session, Task.FEEDBACK, quality, user, reference, outcome=outcome)
 
 
 def record_routing(
@@ -342,20 +338,18 @@ def record_routing(
 ) -> dict[str, Any]:
     """A mail routed: ``auto`` to its queue, else to the review queue."""
     outcome = Outcome.AUTO if auto else Outcome.MANUAL
-    return _add(
-        session, _row(Task.ROUTE, quality, user, reference, seconds=processing_seconds, outcome=outcome)
-    )
+    return _add(session, Task.ROUTE, quality, user, reference, seconds=processing_seconds, outcome=outcome)
 
 
 def record_correction(
     session: Session | Rows, *, user: str | None, reference: str, quality: QueueChoiceQuality
 ) -> dict[str, Any]:
     """A person moved an automatically routed mail to another queue: the model misrouted it."""
-    return _add(session, _row(Task.CORRECTION, quality, user, reference, outcome=Outcome.MISROUTED))
+    return _add(session, Task.CORRECTION, quality, user, reference, outcome=Outcome.MISROUTED)
 
 
 def record_decision(
     session: Session | Rows, *, user: str | None, reference: str, quality: QueueChoiceQuality
 ) -> dict[str, Any]:
     """A person chose the queue of a mail the model left for review."""
-    return _add(session, _row(Task.DECISION, quality, user, reference, outcome=Outcome.DECIDED))
+    return _add(session, Task.DECISION, quality, user, reference, outcome=Outcome.DECIDED)
