@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from services.chatbot.scores import standardized
 from services.chatbot.types import RankerModel
 
 if TYPE_CHECKING:
@@ -39,6 +38,7 @@ class SearchScores(Protocol):
     chunk_dense: np.ndarray  # per chunk
     question_similarity: np.ndarray  # per expansion
     signals: dict[str, np.ndarray]  # retriever → per-unit raw score
+    signal_z: dict[str, np.ndarray]  # retriever → per-unit z-score of its raw score
     fused: np.ndarray  # per unit
 
 
@@ -114,7 +114,7 @@ def features(scores: SearchScores, units: np.ndarray) -> np.ndarray:
     zs, gaps, reciprocal, top5 = [], [], [], np.zeros(len(units))
     for name in _SIGNALS:
         values = scores.signals[name]
-        z = standardized(values)
+        z = scores.signal_z[name]
         best = float(np.nanmax(z)) if np.isfinite(z).any() else 0.0
         ranks = _ranks(values)
         defined = np.isfinite(values[units])

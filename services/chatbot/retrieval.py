@@ -34,7 +34,6 @@ import numpy as np
 
 from services.chatbot import ranker
 from services.chatbot.index import CollectionIndex, analyze, compound_parts, question_key
-from services.chatbot.scores import standardized
 from services.chatbot.types import Chunk
 from services.common.errors import ConfigurationError
 
@@ -179,6 +178,18 @@ def _cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", rows, vector)
 
 
+def standardized(values: np.ndarray) -> np.ndarray:
+    """z-scores over the defined (finite) values: how far above this question's typical unit each unit scores,
+    in standard deviations; NaN stays NaN (a unit the retriever does not score)."""
+    defined = np.isfinite(values)
+    result = np.full(values.shape, np.nan)
+    if defined.any():
+        spread = float(values[defined].std())
+        centred = values[defined] - float(values[defined].mean())
+        result[defined] = centred / spread if spread > 0 else 0.0
+    return result
+
+
 @dataclass
 class CollectionScores:
     """One collection's scores for one question."""
@@ -189,6 +200,7 @@ class CollectionScores:
     chunk_dense: np.ndarray  # per chunk
     question_similarity: np.ndarray  # per expansion: cosine with the query
     signals: dict[str, np.ndarray]  # retriever → per-unit raw score (NaN: the unit has no questions)
+    signal_z: dict[str, np.ndarray]  # retriever → per-unit z-score of ``signals`` (read by fusion and ranker)
     fused: np.ndarray  # per unit: the mean over kinds of the best configured retriever's z-score
     config: RetrievalConfig
 
@@ -217,18 +229,19 @@ def score_collection(index: CollectionIndex, query: Query, config: RetrievalConf
         "question_bm25": question_bm25,
         "question_dense": question_dense,
     }
-    fused = _fuse(signals, config)
+    signal_z = {name: standardized(values) for name, values in signals.items()}
+    fused = _fuse(signal_z, config)
     return CollectionScores(
-        index, query, chunk_bm25, chunk_dense, question_similarity, signals, fused, config
+        index, query, chunk_bm25, chunk_dense, question_similarity, signals, signal_z, fused, config
     )
 
 
-def _fuse(signals: dict[str, np.ndarray], config: RetrievalConfig) -> np.ndarray:
+def _fuse(signal_z: dict[str, np.ndarray], config: RetrievalConfig) -> np.ndarray:
     """Per unit, the mean over kinds (words, meaning) of the best z-score among that kind's configured
     retrievers that score the unit; 0 for a unit none of them scores."""
     kinds = []
     for kind in _KINDS:
-        used = [standardized(signals[name]) for name in kind if name in config.retrievers]
+        used = [signal_z[name] for name in kind if name in config.retrievers]
         if used:
             stacked = np.vstack(used)
             best = np.where(np.isfinite(stacked), stacked, -np.inf).max(axis=0)
