@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from services.common import ledger
 from services.common.audit import Action, Outcome, audit
@@ -325,7 +325,8 @@ def approve_meeting(
 
     The ledger's review row carries the edit amount, the measured review time and the item counts (see
     ``_item_counts``). Only the request that turns the meeting from unapproved to approved writes it: a
-    retried or concurrent approve finds it approved and gets 409, so a meeting is never counted twice.
+    retried or concurrent approve waits for the meeting's lock (``_editable``), finds it approved and gets
+    409, so a meeting is never counted twice.
     """
     _permitted(db, meeting_id, actor, Action.APPROVED)
     with db.session() as session:
@@ -336,18 +337,8 @@ def approve_meeting(
         # The edit amount is the text's: the review marks an export shows are not edits.
         final_doc = minutes_text(final_transcript, review.without_marks(final_minutes))
         distance = Levenshtein.distance(draft_doc, final_doc)
-        approved_at = utcnow()
-        # The row lock of this conditional update makes a second approve wait, then find nothing to approve.
-        claimed = session.execute(
-            update(store.Meeting)
-            .where(store.Meeting.id == meeting_id, store.Meeting.approved_at.is_(None))
-            .values(approved_at=approved_at, approved_by=actor.name)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise Conflict("Referatet er allerede godkendt.")
         meeting.final_transcript, meeting.final_minutes = meeting.transcript, meeting.minutes
-        meeting.approved_at, meeting.approved_by = approved_at, actor.name
+        meeting.approved_at, meeting.approved_by = utcnow(), actor.name
         decisions, actions, item_review = _item_counts(session, meeting, draft_minutes, final_minutes)
         ledger.record_review(
             session,

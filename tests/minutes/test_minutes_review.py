@@ -16,6 +16,7 @@ from stored_meetings import store_meeting
 from services.common.auth import Principal, Role
 from services.common.config import Settings
 from services.common.db import Database
+from services.common.errors import Conflict
 from services.common.ledger import UsageEvent
 from services.minutes import review, service, store
 from services.minutes.pipeline.export import render_export
@@ -293,6 +294,29 @@ def test_reviewers_saving_at_once_all_succeed_and_the_working_copy_has_every_ver
     decisions, actions = _minutes_items(client, meeting)
     in_minutes = {text for text in decisions + [a["what"] for a in actions] if text.startswith("Udgave ")}
     assert in_minutes == set(stored.values())
+
+
+def test_approvals_at_once_count_the_meeting_once(db: Database, meeting: str) -> None:
+    """Approvals racing each other wait for the meeting's lock: one approves, the others get 409."""
+    approvers = 6
+    start = threading.Barrier(approvers)
+    outcomes: list[str] = []
+
+    def approve() -> None:
+        start.wait()
+        try:
+            service.approve_meeting(db, meeting, Principal("referent", Role.MEDARBEJDER))
+            outcomes.append("approved")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=approve) for _ in range(approvers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["approved"] + ["conflict"] * (approvers - 1)
+    assert len(_review_rows(db, meeting)) == 1
 
 
 def test_an_added_item_without_a_segment_plays_from_its_section_every_time_the_review_is_rebuilt() -> None:
