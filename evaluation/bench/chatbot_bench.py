@@ -84,13 +84,17 @@ from services.common.config import Settings
 from services.common.stamps import machine_info
 
 CORPUS = chat_service.SHIPPED_CORPUS
-SETS = {
+QUESTION_FILES = {
     "dev": CHATBOT_DEV_SET,
     "heldout": CHATBOT_HELDOUT_SET,
     "synthetic law": CORPUS / "barnets-lov" / "questions.jsonl",
     "synthetic it": CORPUS / "it-help" / "questions.jsonl",
     "synthetic out-of-scope": chat_service.OUT_OF_SCOPE,
 }
+# The law collection's questions file also holds kai's own questions for the adjacent laws (ids "adj-…", see
+# corpus/barnets-lov/SOURCE.md): reported as a set of their own, apart from the shared synthetic ones.
+ADJACENT_LAW = "kai adjacent law"
+SETS = [*QUESTION_FILES, ADJACENT_LAW]
 RESULTS = RESULTS_DIR / "chatbot_bench.json"
 HTTP_COMPARE_RESULTS = RESULTS_DIR / "chatbot_http_compare.json"
 TARGETS = {"recall_at_5": 0.85, "mrr": 0.70, "abstain_rate_unanswerable": 0.80, "false_abstain_rate": 0.10}
@@ -128,7 +132,11 @@ FOLD_SCHEMES = {"questions": Folds(), "units": Folds(by_unit=True)}
 
 def load_items(embedder: Embedder, cache: EmbeddingCache) -> list[Item]:
     """Every question of every set, embedded as a question (the cache makes reruns cheap)."""
-    raw = [(name, q) for name, path in SETS.items() for q in read_questions(path)]
+    raw = [
+        (ADJACENT_LAW if q["id"].startswith("adj-") else name, q)
+        for name, path in QUESTION_FILES.items()
+        for q in read_questions(path)
+    ]
     vectors, _ = embed_with_cache([q["question"] for _, q in raw], embedder, cache, queries=True)
     return [
         Item(
