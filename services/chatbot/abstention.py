@@ -6,8 +6,10 @@ expansions: answerable) against the questions known to be out of scope, and save
 fitted at query time. A training question's evidence comes from a search of the index *without its
 cross-validation fold*, so it never helps retrieve itself and the model learns from evidence like a new
 question's. The threshold is chosen on out-of-fold probabilities: the highest that declines at most
-``TARGET_FALSE_ABSTENTION`` of the answerable questions. Deterministic: folds follow a hash of the question
-text, and the solver is deterministic.
+``TARGET_FALSE_ABSTENTION`` of the answerable questions of *each* document with questions enough to tell
+(``MIN_DOCUMENT_QUESTIONS``), so the operating point holds for every law or guide and does not drift with how
+many questions were written for each (a document with many easy questions would otherwise spend the others'
+share). Deterministic: folds follow a hash of the question text, and the solver is deterministic.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ FOLDS = 5
 TARGET_FALSE_ABSTENTION = 0.05
 # Fewer answerable or out-of-scope questions than this: no model (the collection's scope cannot be learnt).
 MIN_QUESTIONS = 20
+# A document's own operating point needs this many answerable questions (1 in 20 is the 5 % allowed); the
+# questions of smaller documents count together.
+MIN_DOCUMENT_QUESTIONS = 20
 
 
 def _bucket(key: str, count: int) -> int:
@@ -82,6 +87,7 @@ class TrainingSet:
     features: np.ndarray  # (questions, len(EVIDENCE)), in EVIDENCE's order
     answerable: np.ndarray  # bool per question
     folds: np.ndarray  # the fold each question was held out in
+    documents: np.ndarray  # the source document of each answerable question's unit ("" out of scope)
     ranking: ranker.RankingRows  # the candidates of each answerable question's search (the ranker's rows)
 
 
@@ -96,6 +102,7 @@ def training_set(
     ranking: list[ranker.RankingRows] = []
     labels: list[bool] = []
     held_in: list[int] = []
+    documents: list[str] = []
     for fold in range(folds.count):
         reduced = folds.without(index, fold)
         held = [
@@ -114,10 +121,12 @@ def training_set(
             rows.append([found[name] for name in EVIDENCE])
             labels.append(answerable)
             held_in.append(fold)
+            documents.append(unit[0] if unit is not None else "")
     return TrainingSet(
         np.array(rows, dtype=np.float64).reshape(-1, len(EVIDENCE)),
         np.array(labels, dtype=bool),
         np.array(held_in, dtype=np.int64),
+        np.array(documents, dtype=object),
         ranker.RankingRows.concatenate(ranking),
     )
 
@@ -144,10 +153,25 @@ def _probabilities(model: AbstentionModel, features: np.ndarray) -> np.ndarray:
     return np.array([model.probability(dict(zip(names, row, strict=True))) for row in features])
 
 
-def choose_threshold(answerable_probabilities: np.ndarray, target: float = TARGET_FALSE_ABSTENTION) -> float:
-    """The highest threshold that declines at most ``target`` of these (out-of-fold) answerable questions."""
-    ordered = np.sort(answerable_probabilities)
-    return float(ordered[int(np.floor(target * len(ordered)))])
+def choose_threshold(
+    answerable_probabilities: np.ndarray,
+    documents: np.ndarray | None = None,
+    target: float = TARGET_FALSE_ABSTENTION,
+) -> float:
+    """The highest threshold that declines at most ``target`` of these (out-of-fold) answerable questions —
+    of each document's with at least ``MIN_DOCUMENT_QUESTIONS`` of them, and of the rest taken together."""
+    if documents is None:
+        documents = np.zeros(len(answerable_probabilities), dtype=object)
+    names, counts = np.unique(documents, return_counts=True)
+    large = set(names[counts >= MIN_DOCUMENT_QUESTIONS])
+    groups = [documents == name for name in large]
+    rest = ~np.isin(documents, list(large))
+    groups += [rest] if rest.any() else []
+    thresholds = []
+    for group in groups:
+        ordered = np.sort(answerable_probabilities[group])
+        thresholds.append(float(ordered[int(np.floor(target * len(ordered)))]))
+    return min(thresholds)
 
 
 def fit(data: TrainingSet, features: Sequence[str] = EVIDENCE) -> AbstentionModel:
@@ -159,7 +183,7 @@ def fit(data: TrainingSet, features: Sequence[str] = EVIDENCE) -> AbstentionMode
         held = data.folds == fold
         fitted = _logistic(matrix[~held], data.answerable[~held], features)
         out_of_fold[held] = _probabilities(fitted, matrix[held])
-    threshold = choose_threshold(out_of_fold[data.answerable])
+    threshold = choose_threshold(out_of_fold[data.answerable], data.documents[data.answerable])
     model = _logistic(matrix, data.answerable, features)
     summary = {
         "answerable": int(data.answerable.sum()),

@@ -34,9 +34,25 @@ def test_folds_follow_the_text_or_the_unit() -> None:
 def test_choose_threshold_declines_at_most_the_target_share() -> None:
     probabilities = np.array([0.9, 0.2, 0.8, 0.95, 0.6, 0.7, 0.85, 0.99, 0.75, 0.65])
     # 10 answerable questions, target 0.1: one may be declined; the threshold is the second lowest.
-    assert choose_threshold(probabilities, 0.1) == 0.6
-    assert np.mean(probabilities < choose_threshold(probabilities, 0.1)) <= 0.1
-    assert choose_threshold(probabilities, 0.0) == 0.2
+    assert choose_threshold(probabilities, target=0.1) == 0.6
+    assert np.mean(probabilities < choose_threshold(probabilities, target=0.1)) <= 0.1
+    assert choose_threshold(probabilities, target=0.0) == 0.2
+
+
+def test_the_threshold_holds_for_each_document_not_only_on_average() -> None:
+    # 60 easy questions of one law and 20 harder ones of another: pooled, the 5 % allowed (4 questions) would
+    # all be the harder law's (20 %); per document, at most 1 of its 20 is declined.
+    easy = np.linspace(0.90, 0.99, 60)
+    hard = np.linspace(0.30, 0.88, 20)
+    probabilities = np.concatenate([easy, hard])
+    documents = np.array(["a.json"] * 60 + ["b.json"] * 20, dtype=object)
+    pooled = choose_threshold(probabilities)
+    assert np.mean(hard < pooled) == 0.2
+    threshold = choose_threshold(probabilities, documents)
+    assert np.mean(hard < threshold) <= 0.05 and np.mean(easy < threshold) <= 0.05
+    # documents with too few questions to tell count together: two of 10 hard ones are one group of 20
+    few = np.array(["a.json"] * 60 + ["b.json"] * 10 + ["c.json"] * 10, dtype=object)
+    assert choose_threshold(probabilities, few) == threshold
 
 
 def test_a_training_question_is_searched_without_its_fold(guides: CollectionIndex) -> None:

@@ -144,3 +144,17 @@ def test_a_questions_file_beside_the_documents_is_indexed(
     assert rebuilt is not None and rebuilt.version != index.version
     top = service.ask(db, settings, LOCAL_OPERATOR, "Hvem kan tage en prøve?", "proever")
     assert (top.answer.ranked[0].source, top.answer.ranked[0].section) == ("lov.json", "1")
+
+
+def test_the_law_collection_ships_questions_for_every_law_it_holds_each_naming_a_unit_it_has() -> None:
+    """The shipped questions are index data: each must name a § of the collection (else it is silently left
+    out), not name that § itself (it would be found by the number, not by what it asks), and every law —
+    Barnets lov and the adjacent ones — must carry some, or its §§ are found by their text alone."""
+    chunks = service.shipped_chunks("barnets-lov")
+    questions = service.shipped_questions("barnets-lov")
+    units = {(c.source, c.section) for c in chunks}
+
+    assert [q for q in questions if q.unit not in units] == []
+    assert [q.text for q in questions if names_section(q.text, q.section)] == []
+    assert {source for source, _ in units} == {q.source for q in questions}
+    assert len({q.text for q in questions}) == len(questions)
