@@ -91,10 +91,10 @@ QUESTION_FILES = {
     "synthetic it": CORPUS / "it-help" / "questions.jsonl",
     "synthetic out-of-scope": chat_service.OUT_OF_SCOPE,
 }
-# The law collection's questions file also holds kai's own questions for the adjacent laws (ids "adj-…", see
-# corpus/barnets-lov/SOURCE.md): reported as a set of their own, apart from the shared synthetic ones.
-ADJACENT_LAW = "kai adjacent law"
-SETS = [*QUESTION_FILES, ADJACENT_LAW]
+# The shipped files also hold questions kai's engineers wrote (the corpus SOURCE.md files say how), by id
+# prefix: reported as sets of their own, apart from the shared synthetic ones.
+WRITTEN_FOR_KAI = {"adj-": "kai adjacent law", "kai-oos-": "kai out-of-scope"}
+SETS = [*QUESTION_FILES, *WRITTEN_FOR_KAI.values()]
 RESULTS = RESULTS_DIR / "chatbot_bench.json"
 HTTP_COMPARE_RESULTS = RESULTS_DIR / "chatbot_http_compare.json"
 TARGETS = {"recall_at_5": 0.85, "mrr": 0.70, "abstain_rate_unanswerable": 0.80, "false_abstain_rate": 0.10}
@@ -130,13 +130,13 @@ FOLD_SCHEMES = {"questions": Folds(), "units": Folds(by_unit=True)}
 # --------------------------------------------------------------------------------------------- questions
 
 
+def _set_of(question: dict[str, Any], file_set: str) -> str:
+    return next((s for prefix, s in WRITTEN_FOR_KAI.items() if question["id"].startswith(prefix)), file_set)
+
+
 def load_items(embedder: Embedder, cache: EmbeddingCache) -> list[Item]:
     """Every question of every set, embedded as a question (the cache makes reruns cheap)."""
-    raw = [
-        (ADJACENT_LAW if q["id"].startswith("adj-") else name, q)
-        for name, path in QUESTION_FILES.items()
-        for q in read_questions(path)
-    ]
+    raw = [(_set_of(q, name), q) for name, path in QUESTION_FILES.items() for q in read_questions(path)]
     vectors, _ = embed_with_cache([q["question"] for _, q in raw], embedder, cache, queries=True)
     return [
         Item(
