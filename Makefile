@@ -30,10 +30,13 @@ run: models
 
 # The suite on SQLite, then its database tests (and the Redis worker tests in tests/scale) on PostgreSQL.
 # CI starts both servers (.ci/services-setup.sh); locally, missing servers skip that pass's tests.
+# Each pass runs in TEST_WORKERS processes (pytest-xdist; a file's tests stay together, so its fixtures are built
+# once); TEST_WORKERS=0 runs in one process.
 TEST_DATABASE_URL ?= postgresql+psycopg://kai:kai@127.0.0.1:5432/kai_test
+TEST_WORKERS ?= 2
 test: models
-	$(BIN)/pytest
-	KAI_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	KAI_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 # All benchmarks (about 45 minutes on 2 cores); each writes evaluation/results/<name>.json. The scale benchmark
 # needs PostgreSQL, redis-server and wrk (.ci/services-setup.sh installs and starts them; it needs root).

@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-# Database 15 keeps the tests away from a developer's own data in database 0.
-TEST_REDIS_URL = os.environ.get("KAI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Database 15 keeps the tests away from a developer's own data in database 0; each pytest-xdist worker
+# ("gw0", "gw1", …) counts down from it, so one worker's flush never empties another's queues.
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+TEST_REDIS_URL = os.environ.get("KAI_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _XDIST_WORKER}")
 
 
 def free_port() -> int:
