@@ -31,7 +31,7 @@ def _ready() -> tuple[Database, Settings]:
     db, settings = open_cli_database()
     if service.pending_shipped_collections(db, settings):
         with progress_bar() as bar:
-            label = "Bygger de medfølgende samlinger (første gang)"
+            label = "Bygger de medfølgende samlinger (første gang eller efter en opdatering)"
             task = bar.add_task(label, total=None)
             service.ensure_shipped_collections(db, settings, bar_progress(bar, task, label))
             bar.update(task, description=label, total=1, completed=1)

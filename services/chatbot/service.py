@@ -3,6 +3,7 @@ question to the source that answers it, evaluate. The same functions serve the A
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
@@ -63,6 +64,7 @@ SHIPPED_CORPUS = Path(__file__).parent / "corpus"
 # Questions the shipped collections do not answer: every collection's abstention model learns its scope
 # against them.
 OUT_OF_SCOPE = SHIPPED_CORPUS / "out_of_scope.jsonl"
+SHIPPED_STAMP = "SHIPPED"
 MAX_QUESTION_CHARS = 2000
 TOP_K = 5
 ANSWER_PASSAGES = 3
@@ -258,7 +260,12 @@ def ingest(
     ]
     ingested = {d.source for d, _ in loaded}
     questions = _collection_questions(db, settings, collection, index, chunks, path, ingested, progress)
-    if changed or index is None or index.questions.expansions != questions:
+    if (
+        changed
+        or index is None
+        or index.questions.expansions != questions
+        or index.questions.out_of_scope != out_of_scope_questions()
+    ):
         _rebuild(settings, collection, chunks, questions, progress)
         _copy_sources(settings, collection, changed)
 
@@ -338,31 +345,62 @@ def _shipped_manifest() -> dict[str, dict[str, Any]]:
     return tomllib.loads((SHIPPED_CORPUS / "collections.toml").read_text(encoding="utf-8"))
 
 
+def _shipped_digest(name: str) -> str:
+    """What a shipped collection is built from: its folder's files and the out-of-scope questions."""
+    folder = SHIPPED_CORPUS / _shipped_manifest()[name]["path"]
+    digest = hashlib.sha256()
+    for file in sorted([*(p for p in folder.rglob("*") if p.is_file()), OUT_OF_SCOPE]):
+        digest.update(file.relative_to(SHIPPED_CORPUS).as_posix().encode("utf-8"))
+        with file.open("rb") as content:
+            digest.update(hashlib.file_digest(content, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _shipped_stamp(settings: Settings, name: str) -> Path:
+    """Beside a shipped collection's index versions: the digest of the corpus it was last built from."""
+    return store.index_dir(settings.resolved_storage_dir, name) / SHIPPED_STAMP
+
+
 def pending_shipped_collections(db: Database, settings: Settings) -> list[str]:
-    """Shipped collections not built yet in this data dir."""
+    """Shipped collections not built yet in this data dir, or built from another shipped corpus than this
+    kai's (an upgrade brought new documents or questions)."""
     with db.session() as session:
         present = {c.name for c in store.list_collections(session)}
-    return [name for name in _shipped_manifest() if name not in present or load_index(settings, name) is None]
+
+    def built_from_this_corpus(name: str) -> bool:
+        stamp = _shipped_stamp(settings, name)
+        return stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == _shipped_digest(name)
+
+    return [
+        name
+        for name in _shipped_manifest()
+        if name not in present or load_index(settings, name) is None or not built_from_this_corpus(name)
+    ]
 
 
 def ensure_shipped_collections(
     db: Database, settings: Settings, progress: Progress | None = None
 ) -> list[IngestReport]:
-    """Build the collections kai ships with on first run (later runs find them and do nothing)."""
+    """Build the collections kai ships with on first run, and again after an upgrade changed what they are
+    built from (the ingest rebuilds only what changed; editors' questions stay); otherwise do nothing."""
     manifest = _shipped_manifest()
-    return [
-        ingest(
-            db,
-            settings,
-            SHIPPED_CORPUS / manifest[name]["path"],
-            name,
-            title=manifest[name]["title"],
-            roles=[Role(r) for r in manifest[name]["roles"]],
-            contact=manifest[name]["contact"],
-            progress=progress,
+    reports = []
+    for name in pending_shipped_collections(db, settings):
+        digest = _shipped_digest(name)
+        reports.append(
+            ingest(
+                db,
+                settings,
+                SHIPPED_CORPUS / manifest[name]["path"],
+                name,
+                title=manifest[name]["title"],
+                roles=[Role(r) for r in manifest[name]["roles"]],
+                contact=manifest[name]["contact"],
+                progress=progress,
+            )
         )
-        for name in pending_shipped_collections(db, settings)
-    ]
+        _shipped_stamp(settings, name).write_text(digest + "\n", encoding="utf-8")
+    return reports
 
 
 def list_collections(db: Database, principal: Principal) -> list[store.ChatCollection]:

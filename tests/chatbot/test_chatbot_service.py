@@ -392,3 +392,44 @@ def test_an_index_of_an_older_kai_is_rebuilt_by_the_next_ingest(
     report = service.ingest(db, settings, guides, "test-it")
     assert sorted(report.replaced) == ["printere.md", "vpn.md"] and report.chunks > 0
     assert service.load_index(settings, "test-it") is not None and has_complete_index(folder)
+
+
+def test_an_upgrade_that_changes_the_shipped_corpus_rebuilds_what_changed(
+    db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An existing data dir keeps its indexes across restarts, but a kai that ships new questions (or new
+    out-of-scope questions) must build them in, or an upgrade never reaches the sites that run it."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(service.SHIPPED_CORPUS, corpus)
+    monkeypatch.setattr(service, "SHIPPED_CORPUS", corpus)
+    monkeypatch.setattr(service, "OUT_OF_SCOPE", corpus / "out_of_scope.jsonl")
+    built = service.ensure_shipped_collections(db, settings)
+    assert {r.collection for r in built} == {"barnets-lov", "it-help"}
+    assert service.pending_shipped_collections(db, settings) == []
+    assert service.ensure_shipped_collections(db, settings) == []
+    law_index = store.index_dir(settings.resolved_storage_dir, "barnets-lov")
+    law_version = service.current_version(law_index)
+
+    question = {
+        "id": "upgrade-1",
+        "question": "Hvordan slukker jeg skærmen automatisk om aftenen på borgerpc'erne?",
+        "collection": "it-help",
+        "relevant": [{"source": "os2borgerpc_docs/bruger_administrationssiden_taend_sluk_tidsplan.md"}],
+    }
+    with (corpus / "it-help" / "questions.jsonl").open("a", encoding="utf-8") as file:
+        file.write(json.dumps(question, ensure_ascii=False) + "\n")
+    assert service.pending_shipped_collections(db, settings) == ["it-help"]
+    [report] = service.ensure_shipped_collections(db, settings)
+    assert report.collection == "it-help" and report.unchanged and not report.replaced
+    guides = service.load_index(settings, "it-help")
+    assert question["question"] in {e.text for e in guides.questions.expansions}
+    assert service.current_version(law_index) == law_version
+
+    declined = "Hvornår har genbrugspladsen åbent i weekenden?"
+    with (corpus / "out_of_scope.jsonl").open("a", encoding="utf-8") as file:
+        file.write(json.dumps({"id": "upgrade-2", "question": declined, "relevant": []}) + "\n")
+    assert service.pending_shipped_collections(db, settings) == ["barnets-lov", "it-help"]
+    service.ensure_shipped_collections(db, settings)
+    for name in ("barnets-lov", "it-help"):
+        assert declined in service.load_index(settings, name).questions.out_of_scope
+    assert service.pending_shipped_collections(db, settings) == []
