@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 Analyzer = Callable[[str], list[str]]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=(?:Stk\. \d|\d+\)|[A-ZÆØÅ§\"“]))")
+# "§ 20." and "Stk. 3." open the sentence after them; they are not sentences of their own.
+_MARKER = re.compile(r"(?:§+\s*\d+\s*[a-z]?|Stk\.\s*\d+)\.")
 
 
 @dataclass
@@ -34,7 +36,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of ``text`` (law items "1) …" count as sentences)."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
-        if text[start : match.start()].strip():
+        sentence = text[start : match.start()].strip()
+        if _MARKER.fullmatch(sentence):
+            continue
+        if sentence:
             spans.append((start, match.start()))
         start = match.end()
     if text[start:].strip():
@@ -45,16 +50,19 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def highlight(
     text: str, query_terms: set[str], analyze: Analyzer, max_sentences: int = 2
 ) -> list[tuple[int, int]]:
-    """The sentences of ``text`` that share most terms with the question, in text order."""
+    """The sentences of ``text`` that share most terms with the question, in text order; when none shares a
+    term (the text was found by its meaning or by its questions), its first sentence — a stk. states its rule
+    first — so an answer never shows a cited text without its answering sentence."""
+    spans = sentence_spans(text)
     scored = []
-    for span in sentence_spans(text):
+    for span in spans:
         terms = set(analyze(text[span[0] : span[1]]))
         overlap = len(terms & query_terms)
         if overlap:
             # Prefer dense matches over long sentences that mention everything once.
             scored.append((overlap / (1 + len(terms)) ** 0.5, span))
     best = sorted(scored, key=lambda item: item[0], reverse=True)[:max_sentences]
-    return sorted(span for _, span in best)
+    return sorted(span for _, span in best) or spans[:1]
 
 
 def extractive_answer(passages: Sequence[Passage]) -> str:

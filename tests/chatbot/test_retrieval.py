@@ -16,7 +16,8 @@ import pytest
 from models.embedders import Embedder
 from models.registry import load_embedder
 from services.chatbot import service
-from services.chatbot.index import CollectionIndex
+from services.chatbot.answer import highlight
+from services.chatbot.index import CollectionIndex, analyze
 from services.chatbot.retrieval import (
     EVIDENCE,
     Query,
@@ -256,3 +257,18 @@ def test_an_index_from_another_embedder_is_refused(law: CollectionIndex, e5: Emb
     query = embed_query("samvær", e5)
     with pytest.raises(ConfigurationError, match="re-ingest"):
         search([law], Query(query.text, query.vector, "another-model"))
+
+
+def test_highlight_picks_the_sentences_sharing_the_question_words_else_the_rule_sentence() -> None:
+    text = (
+        "Stk. 3. Den børnefaglige undersøgelse skal afsluttes senest 4 måneder efter henvendelsen. "
+        "Undersøgelsen skal inddrage barnets netværk. "
+        "Kan fristen ikke overholdes, udarbejdes en foreløbig vurdering."
+    )
+    spans = highlight(text, set(analyze("Hvad gør vi, hvis fristen ikke kan overholdes?")), analyze)
+    assert [text[a:b].strip() for a, b in spans] == [
+        "Kan fristen ikke overholdes, udarbejdes en foreløbig vurdering."
+    ]
+    # found by its meaning, not its words: the stk.'s first sentence, which states its rule, is shown
+    [(start, end)] = highlight(text, set(analyze("hvor lang tid har vi til en bfu")), analyze)
+    assert text[start:end].startswith("Stk. 3. Den børnefaglige undersøgelse skal afsluttes")
