@@ -345,9 +345,8 @@ def _shipped_manifest() -> dict[str, dict[str, Any]]:
     return tomllib.loads((SHIPPED_CORPUS / "collections.toml").read_text(encoding="utf-8"))
 
 
-def _shipped_digest(name: str) -> str:
+def _shipped_digest(folder: Path) -> str:
     """What a shipped collection is built from: its folder's files and the out-of-scope questions."""
-    folder = SHIPPED_CORPUS / _shipped_manifest()[name]["path"]
     digest = hashlib.sha256()
     for file in sorted([*(p for p in folder.rglob("*") if p.is_file()), OUT_OF_SCOPE]):
         digest.update(file.relative_to(SHIPPED_CORPUS).as_posix().encode("utf-8"))
@@ -361,21 +360,24 @@ def _shipped_stamp(settings: Settings, name: str) -> Path:
     return store.index_dir(settings.resolved_storage_dir, name) / SHIPPED_STAMP
 
 
+def _pending_digests(db: Database, settings: Settings) -> dict[str, str]:
+    """The shipped collections to build, each with the digest of the corpus it is to be built from."""
+    with db.session() as session:
+        present = {c.name for c in store.list_collections(session)}
+    pending = {}
+    for name, entry in _shipped_manifest().items():
+        digest = _shipped_digest(SHIPPED_CORPUS / entry["path"])
+        stamp = _shipped_stamp(settings, name)
+        built = stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest
+        if name not in present or load_index(settings, name) is None or not built:
+            pending[name] = digest
+    return pending
+
+
 def pending_shipped_collections(db: Database, settings: Settings) -> list[str]:
     """Shipped collections not built yet in this data dir, or built from another shipped corpus than this
     kai's (an upgrade brought new documents or questions)."""
-    with db.session() as session:
-        present = {c.name for c in store.list_collections(session)}
-
-    def built_from_this_corpus(name: str) -> bool:
-        stamp = _shipped_stamp(settings, name)
-        return stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == _shipped_digest(name)
-
-    return [
-        name
-        for name in _shipped_manifest()
-        if name not in present or load_index(settings, name) is None or not built_from_this_corpus(name)
-    ]
+    return list(_pending_digests(db, settings))
 
 
 def ensure_shipped_collections(
@@ -385,8 +387,7 @@ def ensure_shipped_collections(
     built from (the ingest rebuilds only what changed; editors' questions stay); otherwise do nothing."""
     manifest = _shipped_manifest()
     reports = []
-    for name in pending_shipped_collections(db, settings):
-        digest = _shipped_digest(name)
+    for name, digest in _pending_digests(db, settings).items():
         reports.append(
             ingest(
                 db,
